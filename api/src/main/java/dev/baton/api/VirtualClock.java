@@ -1,0 +1,41 @@
+package dev.baton.api;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A clock that moves only when told to: the time base of simulations. Safe to read from any thread; advancing is
+ * expected from one driver thread (the simulation loop), and time never moves backwards.
+ */
+public final class VirtualClock implements Clock {
+    private final AtomicLong now;
+
+    public VirtualClock() {
+        this(0);
+    }
+
+    public VirtualClock(long startNanos) {
+        this.now = new AtomicLong(startNanos);
+    }
+
+    @Override
+    public long nanoTime() {
+        return now.get();
+    }
+
+    /**
+     * Moves time forward by {@code nanos}.
+     *
+     * @throws IllegalArgumentException if {@code nanos} is negative
+     */
+    public long advance(long nanos) {
+        if (nanos < 0) {
+            throw new IllegalArgumentException("virtual time cannot move backwards: advance(" + nanos + ")");
+        }
+        return now.addAndGet(nanos);
+    }
+
+    /** Moves time forward to {@code nanos}, or does nothing if the clock is already past it. */
+    public long advanceTo(long nanos) {
+        return now.accumulateAndGet(nanos, Math::max);
+    }
+}

@@ -1,0 +1,146 @@
+package dev.baton.kv;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How a {@link KvCacheManager} is sized and behaves.
+ *
+ * @param blockSize            tokens per block
+ * @param numDeviceBlocks      device blocks including the null block 0 (so {@code numDeviceBlocks - 1} are usable)
+ * @param numHostBlocks        host-tier blocks (0: no host tier, no swap, no offload)
+ * @param enablePrefixCaching  whether full blocks are hashed and shared
+ * @param hashAlgorithm        how block hashes are computed
+ * @param hashSeed             the root of every hash chain; deployments that share a cache index (router, other
+ *                             tiers) use the same seed
+ * @param groups               KV-cache groups (one {@link KvGroupSpec#FULL} for plain models)
+ * @param evictionPolicy       which cached free block is reused first
+ * @param offloadPolicy        whether evicted device blocks are copied to the host tier
+ * @param enableEvents         whether {@link KvCacheEvent}s are recorded
+ */
+public record KvCacheConfig(int blockSize, int numDeviceBlocks, int numHostBlocks, boolean enablePrefixCaching,
+                            HashAlgorithm hashAlgorithm, long hashSeed, List<KvGroupSpec> groups,
+                            EvictionPolicyKind evictionPolicy, OffloadPolicyKind offloadPolicy, boolean enableEvents) {
+
+    /** Block hash functions. */
+    public enum HashAlgorithm {
+        /** A fast 128-bit non-cryptographic hash; hits are additionally verified against stored tokens. */
+        FAST_128,
+        /** SHA-256 (vLLM's default): collision-resistant, for untrusted multi-tenant deployments. */
+        SHA_256
+    }
+
+    /** Eviction orders for cached free blocks. */
+    public enum EvictionPolicyKind {
+        /** vLLM v1: least recently freed first; a chain's tail before its head. */
+        LRU,
+        /** Frequency-aware, tail-first: see the policy's class comment. */
+        FREQUENCY
+    }
+
+    /** Host-tier offload decisions. */
+    public enum OffloadPolicyKind {
+        /** Never offload; evicted blocks are gone. */
+        NONE,
+        /** Offload every evicted hashed block to the host tier when it has room (evicting host LRU). */
+        ALL,
+        /** Offload a block only once it has been hit at least twice (vLLM's reuse filter). */
+        REUSED
+    }
+
+    public KvCacheConfig {
+        if (blockSize < 1) {
+            throw new IllegalArgumentException("blockSize must be at least 1, got " + blockSize);
+        }
+        if (numDeviceBlocks < 2) {
+            throw new IllegalArgumentException("numDeviceBlocks must be at least 2 (block 0 is reserved), got "
+                    + numDeviceBlocks);
+        }
+        if (numHostBlocks < 0) {
+            throw new IllegalArgumentException("numHostBlocks must not be negative, got " + numHostBlocks);
+        }
+        Objects.requireNonNull(hashAlgorithm, "hashAlgorithm");
+        groups = List.copyOf(groups);
+        if (groups.isEmpty()) {
+            throw new IllegalArgumentException("at least one KV-cache group is needed");
+        }
+        Objects.requireNonNull(evictionPolicy, "evictionPolicy");
+        Objects.requireNonNull(offloadPolicy, "offloadPolicy");
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builder with vLLM v1's defaults: block size 16, prefix caching on, LRU, no host tier. */
+    public static final class Builder {
+        private int blockSize = 16;
+        private int numDeviceBlocks = 1024;
+        private int numHostBlocks;
+        private boolean enablePrefixCaching = true;
+        private HashAlgorithm hashAlgorithm = HashAlgorithm.FAST_128;
+        private long hashSeed;
+        private List<KvGroupSpec> groups = List.of(KvGroupSpec.FULL);
+        private EvictionPolicyKind evictionPolicy = EvictionPolicyKind.LRU;
+        private OffloadPolicyKind offloadPolicy = OffloadPolicyKind.NONE;
+        private boolean enableEvents;
+
+        private Builder() {
+        }
+
+        public Builder blockSize(int v) {
+            blockSize = v;
+            return this;
+        }
+
+        public Builder numDeviceBlocks(int v) {
+            numDeviceBlocks = v;
+            return this;
+        }
+
+        public Builder numHostBlocks(int v) {
+            numHostBlocks = v;
+            return this;
+        }
+
+        public Builder enablePrefixCaching(boolean v) {
+            enablePrefixCaching = v;
+            return this;
+        }
+
+        public Builder hashAlgorithm(HashAlgorithm v) {
+            hashAlgorithm = v;
+            return this;
+        }
+
+        public Builder hashSeed(long v) {
+            hashSeed = v;
+            return this;
+        }
+
+        public Builder groups(List<KvGroupSpec> v) {
+            groups = v;
+            return this;
+        }
+
+        public Builder evictionPolicy(EvictionPolicyKind v) {
+            evictionPolicy = v;
+            return this;
+        }
+
+        public Builder offloadPolicy(OffloadPolicyKind v) {
+            offloadPolicy = v;
+            return this;
+        }
+
+        public Builder enableEvents(boolean v) {
+            enableEvents = v;
+            return this;
+        }
+
+        public KvCacheConfig build() {
+            return new KvCacheConfig(blockSize, numDeviceBlocks, numHostBlocks, enablePrefixCaching, hashAlgorithm,
+                    hashSeed, groups, evictionPolicy, offloadPolicy, enableEvents);
+        }
+    }
+}

@@ -1,0 +1,235 @@
+package dev.baton.accelerator.sim;
+
+import dev.baton.accelerator.Accelerator;
+import dev.baton.accelerator.AcceleratorConfig;
+import dev.baton.accelerator.CostModel;
+import dev.baton.accelerator.DeviceException;
+import dev.baton.accelerator.DeviceInfo;
+import dev.baton.accelerator.KvCacheLayout;
+import dev.baton.accelerator.KvCapacity;
+import dev.baton.accelerator.KvCapacityPlanner;
+import dev.baton.accelerator.ModelShape;
+import dev.baton.accelerator.Parallelism;
+import dev.baton.accelerator.StepShape;
+import dev.baton.accelerator.cost.CostModels;
+import dev.baton.api.Clock;
+import dev.baton.api.VirtualClock;
+import dev.baton.api.plan.StepPlan;
+import dev.baton.api.plan.StepResult;
+
+import java.util.Arrays;
+import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A simulated accelerator: executes a plan by predicting its duration with the {@link CostModel} and producing
+ * deterministic token ids, without touching any KV memory.
+ *
+ * <h2>Time</h2>
+ * On a {@link VirtualClock}, {@link #await} advances the clock by the predicted step time, so a whole trace replays
+ * in virtual time, faster than real time and bit-for-bit reproducibly. On a real clock the device either returns at
+ * once ({@code sim.realtime=false}, the default) or sleeps for the predicted time ({@code sim.realtime=true}), which
+ * lets a threaded engine behave as it would on hardware.
+ *
+ * <h2>Tokens</h2>
+ * Token ids are a hash of (sequence seed, position, previous token); greedy sequences ignore the seed, so a greedy
+ * request's tokens depend only on its prompt. The end-of-sequence token is never produced unless
+ * {@code sim.eos-probability} is set, so requests run to {@code maxTokens} as trace replay expects.
+ *
+ * <p>Confined to the engine thread, like every {@link Accelerator}.
+ */
+public final class SimAccelerator implements Accelerator {
+
+    /** Options this provider understands. */
+    public static final Set<String> OPTIONS = Set.of("sim.realtime", "sim.eos-probability", "sim.fail-step");
+
+    private final DeviceInfo device;
+    private final ModelShape model;
+    private final Parallelism par;
+    private final KvCacheLayout layout;
+    private final CostModel costModel;
+    private final Clock clock;
+    private final boolean realtime;
+    private final double eosProbability;
+    private final long failStep;
+    private final StepShape shape = new StepShape();
+
+    private int[] lastToken = new int[64];
+    private int[] pendingSampled = new int[64];
+    private int[] pendingCount = new int[16];
+    private int pendingSeqs;
+    private long pendingNanos;
+    private boolean launched;
+
+    public SimAccelerator(AcceleratorConfig config) {
+        for (String key : config.options().keySet()) {
+            if (key.startsWith("sim.") && !OPTIONS.contains(key)) {
+                throw new IllegalArgumentException("unknown sim option '" + key + "'; known: " + OPTIONS);
+            }
+        }
+        String profile = config.profile().isEmpty() ? SimAcceleratorProvider.DEFAULT_PROFILE : config.profile();
+        int slash = profile.indexOf('/');
+        if (slash < 0) {
+            throw new IllegalArgumentException("sim profile must be <device>/<model>, e.g. "
+                    + SimAcceleratorProvider.DEFAULT_PROFILE + "; got '" + profile + "'");
+        }
+        this.device = HardwareProfiles.get(profile.substring(0, slash));
+        this.model = ModelProfiles.get(profile.substring(slash + 1));
+        this.par = config.parallelism();
+        this.clock = config.clock();
+        this.realtime = Boolean.parseBoolean(config.option("sim.realtime", "false"));
+        this.eosProbability = Double.parseDouble(config.option("sim.eos-probability", "0"));
+        if (!(eosProbability >= 0 && eosProbability <= 1)) {
+            throw new IllegalArgumentException("sim.eos-probability must be in [0, 1], got " + eosProbability);
+        }
+        this.failStep = Long.parseLong(config.option("sim.fail-step", "-1"));
+        int blocks;
+        long bytesPerBlock;
+        if (config.numGpuBlocksOverride() > 0) {
+            blocks = config.numGpuBlocksOverride();
+            bytesPerBlock = (long) Math.ceil(KvCapacityPlanner.kvBytesPerTokenPerDevice(model, par)
+                    * config.blockSize());
+        } else {
+            KvCapacity cap = KvCapacityPlanner.plan(device, model, par, config.gpuMemoryUtilization(),
+                    KvCapacityPlanner.estimateActivationBytes(model, par, config.maxNumBatchedTokens()),
+                    config.blockSize());
+            blocks = cap.numBlocks();
+            bytesPerBlock = cap.bytesPerBlock();
+        }
+        int hostBlocks = (int) Math.min(Integer.MAX_VALUE - 1L, config.hostKvBytes() / bytesPerBlock);
+        // +1: block 0 is the null block, as on a real engine, so "blocks" usable blocks remain.
+        this.layout = new KvCacheLayout(config.blockSize(), Math.max(2, blocks + 1), hostBlocks, bytesPerBlock);
+        this.costModel = CostModels.forDevice(device, model, par, config.blockSize());
+    }
+
+    @Override
+    public String providerName() {
+        return SimAcceleratorProvider.NAME;
+    }
+
+    @Override
+    public DeviceInfo deviceInfo() {
+        return device;
+    }
+
+    @Override
+    public ModelShape model() {
+        return model;
+    }
+
+    @Override
+    public Parallelism parallelism() {
+        return par;
+    }
+
+    @Override
+    public KvCacheLayout kvLayout() {
+        return layout;
+    }
+
+    @Override
+    public CostModel costModel() {
+        return costModel;
+    }
+
+    @Override
+    public void launch(StepPlan plan) {
+        if (launched) {
+            throw new IllegalStateException("launch called twice without await");
+        }
+        launched = true;
+        pendingNanos = costModel.stepNanos(plan, shape);
+        int n = plan.numSeqs();
+        if (pendingCount.length < n) {
+            pendingCount = new int[Math.max(n, pendingCount.length * 2)];
+        }
+        int total = 0;
+        for (int i = 0; i < n; i++) {
+            total += plan.numDrafts(i) + 1;
+        }
+        if (pendingSampled.length < total) {
+            pendingSampled = new int[Math.max(total, pendingSampled.length * 2)];
+        }
+        pendingSeqs = n;
+        int off = 0; // packed: sequence i's tokens follow those of 0 .. i-1
+        for (int i = 0; i < n; i++) {
+            int slot = plan.slot(i);
+            ensureSlot(slot);
+            int k = plan.numTokens(i);
+            int last = plan.token(i, k - 1);
+            if (last == StepPlan.PLACEHOLDER_TOKEN) {
+                last = lastToken[slot];
+            }
+            if (plan.samples(i)) {
+                int pos = plan.position(i) + k;
+                int token = tokenAt(plan.sampling(i).isGreedy() ? 0 : plan.seed(i), pos, last);
+                pendingSampled[off] = token;
+                pendingCount[i] = 1;
+                lastToken[slot] = token;
+            } else {
+                pendingCount[i] = 0;
+            }
+            off += pendingCount[i];
+        }
+        for (int r = 0; r < plan.numReleased(); r++) {
+            int slot = plan.releasedSlot(r);
+            if (slot < lastToken.length) {
+                lastToken[slot] = 0;
+            }
+        }
+        if (failStep >= 0 && plan.stepId() == failStep) {
+            pendingSeqs = -1;
+        }
+    }
+
+    @Override
+    public void await(StepResult result) {
+        if (!launched) {
+            throw new IllegalStateException("await called without launch");
+        }
+        launched = false;
+        if (pendingSeqs < 0) {
+            throw new DeviceException("simulated device failure at step " + result.stepId(), false);
+        }
+        if (clock instanceof VirtualClock vc) {
+            vc.advance(pendingNanos);
+        } else if (realtime) {
+            LockSupport.parkNanos(pendingNanos);
+        }
+        int off = 0;
+        for (int i = 0; i < pendingSeqs; i++) {
+            for (int k = 0; k < pendingCount[i]; k++) {
+                result.addSampled(i, pendingSampled[off + k]);
+            }
+            off += pendingCount[i];
+        }
+        result.setDeviceNanos(pendingNanos);
+    }
+
+    @Override
+    public void close() {
+        // Nothing to release.
+    }
+
+    private int tokenAt(long seed, int position, int previous) {
+        long h = mix(seed ^ mix(position * 0x9E3779B97F4A7C15L + previous));
+        int vocab = model.vocabSize();
+        if (eosProbability > 0 && ((h >>> 11) * 0x1.0p-53) < eosProbability) {
+            return model.eosTokenId();
+        }
+        int t = (int) Long.remainderUnsigned(mix(h), vocab - 1);
+        return t >= model.eosTokenId() ? t + 1 : t;
+    }
+
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    private void ensureSlot(int slot) {
+        if (slot >= lastToken.length) {
+            lastToken = Arrays.copyOf(lastToken, Math.max(slot + 1, lastToken.length * 2));
+        }
+    }
+}
