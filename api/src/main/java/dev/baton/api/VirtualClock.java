@@ -25,13 +25,25 @@ public final class VirtualClock implements Clock {
     /**
      * Moves time forward by {@code nanos}.
      *
-     * @throws IllegalArgumentException if {@code nanos} is negative
+     * @throws IllegalArgumentException if {@code nanos} is negative, or so large that the time would overflow
      */
     public long advance(long nanos) {
         if (nanos < 0) {
-            throw new IllegalArgumentException("virtual time cannot move backwards: advance(" + nanos + ")");
+            throw new IllegalArgumentException("virtual time cannot move backwards: advance(" + nanos
+                    + "); pass a duration >= 0");
         }
-        return now.addAndGet(nanos);
+        while (true) {
+            long current = now.get();
+            long next = current + nanos;
+            if (next < current) {
+                // A wrapped sum would move time backwards; refuse rather than break monotonicity.
+                throw new IllegalArgumentException("advance(" + nanos + ") from " + current + " would overflow virtual"
+                        + " time; the clock can advance by at most " + (Long.MAX_VALUE - current));
+            }
+            if (now.compareAndSet(current, next)) {
+                return next;
+            }
+        }
     }
 
     /** Moves time forward to {@code nanos}, or does nothing if the clock is already past it. */

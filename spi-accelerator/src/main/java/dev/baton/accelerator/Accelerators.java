@@ -107,7 +107,15 @@ public final class Accelerators {
             return new ProviderStatus(provider.getClass().getName(), "provider failed to describe itself",
                     Availability.unavailable(describe(e)), null);
         }
-        return new ProviderStatus(name, description, safeAvailability(provider), provider);
+        if (name == null || name.isBlank()) {
+            // Without a name nobody can select it; list it by class so the listing still shows it (ProviderStatus
+            // refuses a null name, which would otherwise crash discovery for everyone).
+            return new ProviderStatus(provider.getClass().getName(), "provider failed to describe itself",
+                    Availability.unavailable("name() returned " + (name == null ? "null" : "'" + name + "'")
+                            + "; an AcceleratorProvider must have a non-blank name"), null);
+        }
+        return new ProviderStatus(name, description == null ? "(no description)" : description,
+                safeAvailability(provider), provider);
     }
 
     private static Availability safeAvailability(AcceleratorProvider provider) {
@@ -127,18 +135,36 @@ public final class Accelerators {
         return names;
     }
 
-    private static String failedName(Throwable e) {
-        String msg = String.valueOf(e.getMessage());
-        // ServiceConfigurationError: "dev.baton.accelerator.AcceleratorProvider: Provider x.Y could not be instantiated"
-        int at = msg.indexOf("Provider ");
-        if (at >= 0) {
-            int end = msg.indexOf(' ', at + 9);
-            return msg.substring(at + 9, end < 0 ? msg.length() : end);
-        }
-        if (e instanceof LinkageError && msg.contains(" ")) {
-            return msg.substring(0, msg.indexOf(' ')).replace('/', '.');
+    /**
+     * The class name of the provider that failed to load, read from the JDK's messages (their wording is stable across
+     * JDK 17..25), or {@code "unknown provider"} when the error names another class (a missing dependency).
+     */
+    static String failedName(Throwable e) {
+        String msg = e.getMessage() == null ? "" : e.getMessage();
+        if (e instanceof ServiceConfigurationError) {
+            // "<service>: Provider x.Y could not be instantiated", "<service>: Provider x.Y not found",
+            // "<service>: x.Y not a subtype". Class names may themselves end in "Provider", so parse by position.
+            String prefix = AcceleratorProvider.class.getName() + ": ";
+            String detail = msg.startsWith(prefix) ? msg.substring(prefix.length()) : msg;
+            if (detail.startsWith("Provider ")) {
+                return firstWord(detail.substring("Provider ".length()));
+            }
+            if (detail.endsWith(" not a subtype")) {
+                return firstWord(detail);
+            }
+        } else if (e instanceof UnsupportedClassVersionError) {
+            // "x/Y has been compiled by a more recent version of the Java Runtime (class file version 66.0), ..."
+            int at = msg.indexOf(" has been compiled");
+            if (at > 0) {
+                return msg.substring(0, at).replace('/', '.');
+            }
         }
         return "unknown provider";
+    }
+
+    private static String firstWord(String s) {
+        int end = s.indexOf(' ');
+        return end < 0 ? s : s.substring(0, end);
     }
 
     private static String describe(Throwable e) {

@@ -24,12 +24,20 @@ public record DeviceInfo(String name, long memoryBytes, double memoryBandwidth, 
         if (memoryBytes <= 0) {
             throw new IllegalArgumentException("memoryBytes must be positive, got " + memoryBytes);
         }
-        if (!(memoryBandwidth > 0)) {
-            throw new IllegalArgumentException("memoryBandwidth must be positive, got " + memoryBandwidth);
+        if (!(memoryBandwidth > 0 && memoryBandwidth < Double.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException("memoryBandwidth must be a positive finite number of bytes/s, got "
+                    + memoryBandwidth);
         }
         Objects.requireNonNull(peakFlops, "peakFlops");
         if (peakFlops.isEmpty()) {
             throw new IllegalArgumentException("peakFlops must name at least one data type");
+        }
+        for (Map.Entry<DType, Double> e : peakFlops.entrySet()) {
+            Double f = e.getValue();
+            if (e.getKey() == null || f == null || !(f > 0 && f < Double.POSITIVE_INFINITY)) {
+                throw new IllegalArgumentException("peakFlops must map data types to positive finite FLOP/s, got "
+                        + e.getKey() + "=" + f);
+            }
         }
         peakFlops = Map.copyOf(new EnumMap<>(peakFlops));
         Objects.requireNonNull(deviceLink, "deviceLink");
@@ -37,8 +45,9 @@ public record DeviceInfo(String name, long memoryBytes, double memoryBandwidth, 
         if (hostMemoryBytes < 0) {
             throw new IllegalArgumentException("hostMemoryBytes must not be negative, got " + hostMemoryBytes);
         }
-        if (!(pricePerHour >= 0)) {
-            throw new IllegalArgumentException("pricePerHour must not be negative, got " + pricePerHour);
+        if (!(pricePerHour >= 0 && pricePerHour < Double.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException("pricePerHour must be a finite number >= 0 (0 if unknown), got "
+                    + pricePerHour);
         }
     }
 

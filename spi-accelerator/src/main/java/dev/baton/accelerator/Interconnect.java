@@ -12,8 +12,9 @@ import java.util.Objects;
 public record Interconnect(String name, double bandwidthBytesPerSec, long latencyNanos) {
     public Interconnect {
         Objects.requireNonNull(name, "name");
-        if (!(bandwidthBytesPerSec > 0)) {
-            throw new IllegalArgumentException("interconnect bandwidth must be positive, got " + bandwidthBytesPerSec);
+        if (!(bandwidthBytesPerSec > 0 && bandwidthBytesPerSec < Double.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException("interconnect bandwidth must be a positive finite number of bytes/s,"
+                    + " got " + bandwidthBytesPerSec);
         }
         if (latencyNanos < 0) {
             throw new IllegalArgumentException("interconnect latency must not be negative, got " + latencyNanos);

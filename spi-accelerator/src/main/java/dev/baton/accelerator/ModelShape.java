@@ -42,7 +42,8 @@ public record ModelShape(String name, int numLayers, int hiddenSize, int numHead
                     + numKvHeads + ")");
         }
         if (eosTokenId < 0 || eosTokenId >= vocabSize) {
-            throw new IllegalArgumentException("eosTokenId must be in [0, vocabSize), got " + eosTokenId);
+            throw new IllegalArgumentException("eosTokenId must be in [0, vocabSize = " + vocabSize + "), got "
+                    + eosTokenId);
         }
     }
 

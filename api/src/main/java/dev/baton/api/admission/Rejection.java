@@ -15,6 +15,14 @@ public record Rejection(RejectionReason reason, String message, Duration retryAf
     public Rejection {
         Objects.requireNonNull(reason, "reason");
         Objects.requireNonNull(message, "message");
+        if (message.isBlank()) {
+            throw new IllegalArgumentException("a rejection's message must say what to change; got a blank one for "
+                    + reason);
+        }
+        if (retryAfter != null && retryAfter.isNegative()) {
+            throw new IllegalArgumentException("retryAfter must be zero or positive (or null when unknown), got "
+                    + retryAfter);
+        }
     }
 
     public static Rejection of(RejectionReason reason, String message) {

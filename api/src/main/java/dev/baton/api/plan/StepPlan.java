@@ -3,6 +3,7 @@ package dev.baton.api.plan;
 import dev.baton.api.request.SamplingParams;
 
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * What the device computes in one step: the contract between the scheduler and the accelerator.
@@ -104,6 +105,7 @@ public final class StepPlan {
         numSeqs = 0;
         tokensSize = 0;
         draftProbsSize = 0;
+        draftProbStride = 0;
         numMoves = 0;
         numReleased = 0;
     }
@@ -142,6 +144,7 @@ public final class StepPlan {
 
     /** Appends one input token to the most recently added sequence. */
     public void addToken(int token) {
+        requireSequence();
         if (tokensSize == tokens.length) {
             tokens = Arrays.copyOf(tokens, tokensSize * 2);
         }
@@ -151,6 +154,8 @@ public final class StepPlan {
 
     /** Appends {@code len} input tokens from {@code src} to the most recently added sequence. */
     public void addTokens(int[] src, int from, int len) {
+        requireSequence();
+        Objects.checkFromIndexSize(from, len, src.length);
         ensureTokens(len);
         System.arraycopy(src, from, tokens, tokensSize, len);
         tokensSize += len;
@@ -162,6 +167,10 @@ public final class StepPlan {
      * {@link #tokenArray()} at which the caller writes them.
      */
     public int reserveTokens(int len) {
+        requireSequence();
+        if (len < 0) {
+            throw new IllegalArgumentException("cannot reserve a negative number of tokens: " + len);
+        }
         ensureTokens(len);
         int at = tokensSize;
         tokensSize += len;
@@ -182,7 +191,12 @@ public final class StepPlan {
 
     /** Removes the last {@code n} input tokens of the most recently added sequence (trims drafts). */
     public void trimLastSequenceTokens(int n) {
+        requireSequence();
         int i = numSeqs - 1;
+        if (n < 0 || n > numTokens[i]) {
+            throw new IllegalArgumentException("can trim 0.." + numTokens[i] + " tokens of sequence " + i + ", not "
+                    + n);
+        }
         numTokens[i] -= n;
         tokensSize -= n;
     }
@@ -202,12 +216,18 @@ public final class StepPlan {
      * stochastic verification of sequence {@code i}'s drafts. Without rows, drafts are treated as one-hot proposals.
      */
     public void setDraftProbabilities(int i, float[] rows, int from, int numRows, int vocabSize) {
+        Objects.checkIndex(i, numSeqs);
+        if (vocabSize < 1 || numRows < 0) {
+            throw new IllegalArgumentException("draft rows need vocabSize >= 1 and numRows >= 0, got vocabSize "
+                    + vocabSize + " and numRows " + numRows);
+        }
         if (draftProbStride != 0 && draftProbStride != vocabSize) {
             throw new IllegalArgumentException("draft rows of one plan must share a vocabulary size: "
                     + draftProbStride + " vs " + vocabSize);
         }
         draftProbStride = vocabSize;
-        int len = numRows * vocabSize;
+        int len = Math.multiplyExact(numRows, vocabSize);
+        Objects.checkFromIndexSize(from, len, rows.length);
         if (draftProbsSize + len > draftProbs.length) {
             draftProbs = Arrays.copyOf(draftProbs, Math.max(draftProbs.length * 2, draftProbsSize + len));
         }
@@ -375,6 +395,12 @@ public final class StepPlan {
         }
         sb.append("], moves=").append(numMoves).append(']');
         return sb.toString();
+    }
+
+    private void requireSequence() {
+        if (numSeqs == 0) {
+            throw new IllegalStateException("add a sequence with addSequence before adding or trimming its tokens");
+        }
     }
 
     private void ensureTokens(int len) {

@@ -1,6 +1,7 @@
 package dev.baton.api.plan;
 
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * What the device returns for one {@link StepPlan}: per scheduled sequence, in plan order, the tokens it sampled
@@ -18,6 +19,7 @@ public final class StepResult {
     private int numSeqs;
     private int[] numSampled = new int[16];
     private int[] sampledOffset = new int[16];
+    private int[] sampledCapacity = new int[16];
     private int[] sampled = new int[64];
     private int[] probOffset = new int[16];
     private float[] probs = new float[0];
@@ -50,6 +52,7 @@ public final class StepResult {
             int n = Math.max(numSeqs, numSampled.length * 2);
             numSampled = new int[n];
             sampledOffset = new int[n];
+            sampledCapacity = new int[n];
             probOffset = new int[n];
             numProposed = new int[n];
             proposedOffset = new int[n];
@@ -62,6 +65,7 @@ public final class StepResult {
             sampledOffset[i] = off;
             proposedOffset[i] = i * maxProposals;
             int capacity = plan.numDrafts(i) + 1;
+            sampledCapacity[i] = capacity;
             if (plan.wantsProbabilities(i)) {
                 probOffset[i] = probRows * vocabSize;
                 probRows += capacity;
@@ -84,16 +88,26 @@ public final class StepResult {
 
     // ---------------------------------------------------------------- writing (device)
 
-    /** Appends a sampled token to sequence {@code i}. */
+    /**
+     * Appends a sampled token to sequence {@code i}: at most {@code numDrafts(i) + 1} per step (the accepted drafts
+     * plus one), since the slots of the next sequence follow.
+     */
     public void addSampled(int i, int token) {
+        Objects.checkIndex(i, numSeqs);
+        if (numSampled[i] == sampledCapacity[i]) {
+            throw new IllegalStateException("sequence " + i + " already has its " + sampledCapacity[i]
+                    + " sampled tokens (numDrafts + 1)");
+        }
         sampled[sampledOffset[i] + numSampled[i]++] = token;
     }
 
     /** Writable probability row for sampled position {@code k} of sequence {@code i} starts at this offset. */
     public int probabilityRowOffset(int i, int k) {
+        Objects.checkIndex(i, numSeqs);
         if (probOffset[i] < 0) {
             throw new IllegalStateException("sequence " + i + " did not ask for probabilities");
         }
+        Objects.checkIndex(k, sampledCapacity[i]);
         return probOffset[i] + k * vocabSize;
     }
 
@@ -104,6 +118,7 @@ public final class StepResult {
 
     /** Records a device-side draft proposal for sequence {@code i}'s next step. */
     public void addProposal(int i, int token) {
+        Objects.checkIndex(i, numSeqs);
         if (numProposed[i] == maxProposals) {
             throw new IllegalStateException("more than " + maxProposals + " proposals for sequence " + i);
         }
@@ -143,7 +158,7 @@ public final class StepResult {
 
     /** Target probability of {@code token} at sampled position {@code k} of sequence {@code i}. */
     public float probability(int i, int k, int token) {
-        return probs[probabilityRowOffset(i, k) + token];
+        return probs[probabilityRowOffset(i, k) + Objects.checkIndex(token, vocabSize)];
     }
 
     public int numProposed(int i) {

@@ -297,12 +297,24 @@ public final class InferenceRequest {
             check(parallelSamples >= 1 && parallelSamples <= MAX_PARALLEL_SAMPLES, "parallelSamples",
                     "must be in [1, " + MAX_PARALLEL_SAMPLES + "], got " + parallelSamples);
             notNull(multimodal, "multimodal");
-            for (MultimodalSpan span : multimodal) {
-                notNull(span, "multimodal");
-                check(span.end() <= promptTokens.length, "multimodal",
-                        "span " + span + " ends past the prompt (" + promptTokens.length + " tokens)");
-            }
+            checkSpans(multimodal, promptTokens.length);
             return new InferenceRequest(this);
+        }
+
+        /** Every span lies inside the prompt, and no two spans claim the same placeholder position. */
+        private static void checkSpans(List<MultimodalSpan> spans, int promptLength) {
+            for (int i = 0; i < spans.size(); i++) {
+                MultimodalSpan span = notNull(spans.get(i), "multimodal");
+                check(span.end() <= promptLength, "multimodal",
+                        "span " + span + " ends past the prompt (" + promptLength + " tokens): give spans inside"
+                                + " [0, " + promptLength + ")");
+                for (int j = 0; j < i; j++) {
+                    MultimodalSpan other = spans.get(j);
+                    check(span.end() <= other.offset() || other.end() <= span.offset(), "multimodal",
+                            "spans " + other + " and " + span + " overlap: each prompt position belongs to at most"
+                                    + " one multimodal item");
+                }
+            }
         }
     }
 }

@@ -18,6 +18,10 @@ public record MultimodalSpan(String identifier, int offset, int length) {
                 "must be a non-empty content identifier");
         check(offset >= 0, "multimodal.offset", "must not be negative, got " + offset);
         check(length >= 1, "multimodal.length", "must be at least 1, got " + length);
+        // offset + length must be a position, or end() wraps negative and the span passes any prompt-length check.
+        check(length <= Integer.MAX_VALUE - offset, "multimodal.length",
+                "offset + length must not exceed " + Integer.MAX_VALUE + ", got offset " + offset + " and length "
+                        + length);
     }
 
     /** Exclusive end position. */

@@ -50,6 +50,9 @@ public final class Args {
                     }
                     value = argv[++i];
                 }
+                if (value.isEmpty()) {
+                    throw new UsageException("--" + name + " needs a non-empty value (" + o.valueName() + ")");
+                }
             } else {
                 if (value != null) {
                     throw new UsageException("--" + name + " is a flag and takes no value");
@@ -95,6 +98,15 @@ public final class Args {
 
     public List<String> positional() {
         return positional;
+    }
+
+    /** For commands that take options only: a stray word is a usage error, not silently ignored. */
+    public Args requireNoPositional() {
+        if (!positional.isEmpty()) {
+            throw new UsageException("`baton " + command + "` takes no arguments besides its options, got "
+                    + String.join(" ", positional));
+        }
+        return this;
     }
 
     private <T> T parse(String name, T fallback, Function<String, T> parser, String what) {

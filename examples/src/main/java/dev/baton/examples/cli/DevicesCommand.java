@@ -36,6 +36,7 @@ final class DevicesCommand implements Command {
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws Exception {
+        args.requireNoPositional();
         List<ProviderStatus> all = Accelerators.discover();
         List<Map<String, Object>> json = new ArrayList<>();
         out.printf("%-8s %-11s %s%n", "PROVIDER", "STATUS", "DETAIL");

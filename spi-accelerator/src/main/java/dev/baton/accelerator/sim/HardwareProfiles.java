@@ -69,8 +69,7 @@ public final class HardwareProfiles {
      * @throws IllegalArgumentException listing the known names
      */
     public static DeviceInfo get(String name) {
-        String key = normalise(name);
-        DeviceInfo info = PROFILES.get(key);
+        DeviceInfo info = name == null ? null : PROFILES.get(normalise(name));
         if (info == null) {
             throw new IllegalArgumentException("unknown device profile '" + name + "'; known: "
                     + String.join(", ", PROFILES.keySet()));

@@ -35,6 +35,10 @@ public final class ModelProfiles {
      * @throws IllegalArgumentException listing the known names
      */
     public static ModelShape get(String name) {
+        if (name == null) {
+            throw new IllegalArgumentException("no model profile given; known: "
+                    + String.join(", ", PROFILES.keySet()));
+        }
         String key = name.toLowerCase(Locale.ROOT);
         int slash = key.lastIndexOf('/');
         if (slash >= 0) {

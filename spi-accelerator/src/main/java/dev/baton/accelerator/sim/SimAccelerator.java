@@ -20,6 +20,7 @@ import dev.baton.api.plan.StepResult;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
 
 /**
  * A simulated accelerator: executes a plan by predicting its duration with the {@link CostModel} and producing
@@ -77,12 +78,12 @@ public final class SimAccelerator implements Accelerator {
         this.model = ModelProfiles.get(profile.substring(slash + 1));
         this.par = config.parallelism();
         this.clock = config.clock();
-        this.realtime = Boolean.parseBoolean(config.option("sim.realtime", "false"));
-        this.eosProbability = Double.parseDouble(config.option("sim.eos-probability", "0"));
+        this.realtime = booleanOption(config, "sim.realtime");
+        this.eosProbability = parsedOption(config, "sim.eos-probability", "0", Double::parseDouble, "a number");
         if (!(eosProbability >= 0 && eosProbability <= 1)) {
             throw new IllegalArgumentException("sim.eos-probability must be in [0, 1], got " + eosProbability);
         }
-        this.failStep = Long.parseLong(config.option("sim.fail-step", "-1"));
+        this.failStep = parsedOption(config, "sim.fail-step", "-1", Long::parseLong, "an integer");
         int blocks;
         long bytesPerBlock;
         if (config.numGpuBlocksOverride() > 0) {
@@ -209,6 +210,24 @@ public final class SimAccelerator implements Accelerator {
     @Override
     public void close() {
         // Nothing to release.
+    }
+
+    private static boolean booleanOption(AcceleratorConfig config, String key) {
+        String v = config.option(key, "false").trim();
+        if (!v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")) {
+            throw new IllegalArgumentException(key + " must be true or false, got '" + v + "'");
+        }
+        return Boolean.parseBoolean(v);
+    }
+
+    private static <T> T parsedOption(AcceleratorConfig config, String key, String fallback,
+                                      Function<String, T> parser, String what) {
+        String v = config.option(key, fallback);
+        try {
+            return parser.apply(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be " + what + ", got '" + v + "'", e);
+        }
     }
 
     private int tokenAt(long seed, int position, int previous) {
