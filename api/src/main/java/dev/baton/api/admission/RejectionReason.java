@@ -29,6 +29,8 @@ public enum RejectionReason {
     SHED_LOW_PRIORITY(503),
     /** KV-cache usage is above the admission watermark. */
     KV_PRESSURE(503),
+    /** The engine's device is stalled or failed; the engine accepts work again once it recovers. */
+    DEVICE_UNAVAILABLE(503),
     /** The engine is shutting down or closed. */
     SHUTTING_DOWN(503);
 

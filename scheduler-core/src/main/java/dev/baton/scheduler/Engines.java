@@ -1,0 +1,190 @@
+package dev.baton.scheduler;
+
+import dev.baton.accelerator.Accelerator;
+import dev.baton.accelerator.AcceleratorConfig;
+import dev.baton.accelerator.Accelerators;
+import dev.baton.accelerator.KvCacheLayout;
+import dev.baton.api.Clock;
+import dev.baton.api.Engine;
+import dev.baton.kv.KvCacheConfig;
+import dev.baton.kv.KvCacheManager;
+import dev.baton.scheduler.admission.AdmissionContext;
+import dev.baton.scheduler.admission.AdmissionPolicy;
+import dev.baton.scheduler.admission.BasicAdmission;
+import dev.baton.scheduler.core.StepScheduler;
+import dev.baton.scheduler.engine.EngineCore;
+import dev.baton.scheduler.engine.ThreadedEngine;
+import dev.baton.scheduler.metrics.MetricsSink;
+import dev.baton.scheduler.preemption.VictimSelector;
+import dev.baton.scheduler.queue.FcfsQueue;
+import dev.baton.scheduler.queue.RequestQueue;
+import dev.baton.scheduler.queue.StrictPriorityQueue;
+
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * Builds engines: opens the accelerator, sizes the KV cache from its memory, and wires scheduler, admission and
+ * metrics together.
+ *
+ * <pre>{@code
+ * try (Engine engine = Engines.builder().device("sim:h100/llama-3.1-8b").build()) {
+ *     Submission s = engine.submit(InferenceRequest.withPrompt(1, 2, 3).maxTokens(32).build()).orThrow();
+ *     Completion c = s.completion().join();
+ * }
+ * }</pre>
+ */
+public final class Engines {
+
+    private Engines() {
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Engine assembly; every part has a default. */
+    public static final class Builder {
+        private String device = Accelerators.DEFAULT_PROVIDER;
+        private AcceleratorConfig acceleratorConfig;
+        private Accelerator accelerator;
+        private EngineConfig config = EngineConfig.builder().build();
+        private Supplier<RequestQueue> queue = FcfsQueue::new;
+        private VictimSelector victims = VictimSelector.lastAdmitted();
+        private AdmissionPolicy admission = new BasicAdmission();
+        private MetricsSink metrics = MetricsSink.NONE;
+        private Executor deliveryExecutor;
+        private Clock clock;
+        private Consumer<KvCacheConfig.Builder> kvCustomizer = b -> { };
+
+        private Builder() {
+        }
+
+        /** The device spec {@code provider[:profile]}, e.g. {@code sim:h100/llama-3.1-8b} or {@code cpu}. */
+        public Builder device(String spec) {
+            this.device = Objects.requireNonNull(spec, "device");
+            return this;
+        }
+
+        /** How to open the device (block size, memory fraction, host tier, options). */
+        public Builder acceleratorConfig(AcceleratorConfig config) {
+            this.acceleratorConfig = config;
+            return this;
+        }
+
+        /** An already opened device (the builder then opens none). */
+        public Builder accelerator(Accelerator accelerator) {
+            this.accelerator = accelerator;
+            return this;
+        }
+
+        public Builder config(EngineConfig config) {
+            this.config = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /** FCFS with last-admitted victims (vLLM's default). */
+        public Builder fcfs() {
+            this.queue = FcfsQueue::new;
+            this.victims = VictimSelector.lastAdmitted();
+            return this;
+        }
+
+        /** Strict priority with lowest-priority victims (vLLM's {@code --scheduling-policy priority}). */
+        public Builder priority() {
+            this.queue = StrictPriorityQueue::new;
+            this.victims = VictimSelector.lowestPriority();
+            return this;
+        }
+
+        /** A custom waiting-queue policy. */
+        public Builder queue(Supplier<RequestQueue> queue) {
+            this.queue = Objects.requireNonNull(queue, "queue");
+            return this;
+        }
+
+        public Builder victims(VictimSelector victims) {
+            this.victims = Objects.requireNonNull(victims, "victims");
+            return this;
+        }
+
+        public Builder admission(AdmissionPolicy admission) {
+            this.admission = Objects.requireNonNull(admission, "admission");
+            return this;
+        }
+
+        public Builder metrics(MetricsSink metrics) {
+            this.metrics = Objects.requireNonNull(metrics, "metrics");
+            return this;
+        }
+
+        /** Where token subscribers' callbacks run (default: the engine's delivery thread). */
+        public Builder deliveryExecutor(Executor executor) {
+            this.deliveryExecutor = executor;
+            return this;
+        }
+
+        /** The engine clock (default: the accelerator config's, else the system clock). */
+        public Builder clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        /** Adjusts the KV cache configuration (eviction and offload policies, hash algorithm, events). */
+        public Builder kvCache(Consumer<KvCacheConfig.Builder> customizer) {
+            this.kvCustomizer = Objects.requireNonNull(customizer, "customizer");
+            return this;
+        }
+
+        /** The single-threaded core, for simulations that drive steps themselves. */
+        public EngineCore buildCore() {
+            Accelerator dev = openDevice();
+            Clock c = clock != null ? clock : acceleratorConfig != null ? acceleratorConfig.clock() : Clock.system();
+            KvCacheLayout layout = dev.kvLayout();
+            KvCacheConfig.Builder kb = KvCacheConfig.builder()
+                    .blockSize(layout.blockSize())
+                    .numDeviceBlocks(layout.numDeviceBlocks())
+                    .numHostBlocks(layout.numHostBlocks())
+                    .enablePrefixCaching(config.enablePrefixCaching())
+                    .hashSeed(config.seed());
+            kvCustomizer.accept(kb);
+            KvCacheManager kv = KvCacheManager.create(kb.build());
+            int modelLen = dev.model().maxModelLen();
+            int maxModelLen = config.maxModelLen() > 0 ? Math.min(config.maxModelLen(), modelLen) : modelLen;
+            if (!config.enableChunkedPrefill() && config.maxNumBatchedTokens() < maxModelLen) {
+                throw new IllegalArgumentException("without chunked prefill, max-num-batched-tokens ("
+                        + config.maxNumBatchedTokens() + ") must be at least max-model-len (" + maxModelLen
+                        + "); enable chunked prefill or lower max-model-len");
+            }
+            StepScheduler scheduler = new StepScheduler(config, kv, queue.get(), victims, c, maxModelLen,
+                    dev.model().eosTokenId(), kv.config().groups().size());
+            AdmissionContext ctx = new AdmissionContext(c, maxModelLen, dev.model().vocabSize(), layout.blockSize(),
+                    layout.numDeviceBlocks() - 1, config.maxQueuedRequests(), config.maxQueuedTokens(),
+                    dev.costModel());
+            return new EngineCore(config, scheduler, dev, c, ctx, admission, metrics);
+        }
+
+        /** A running engine on its own thread. */
+        public Engine build() {
+            return buildThreaded();
+        }
+
+        /** A running engine, typed for inspection. */
+        public ThreadedEngine buildThreaded() {
+            return new ThreadedEngine(buildCore(), admission, metrics, deliveryExecutor);
+        }
+
+        private Accelerator openDevice() {
+            if (accelerator != null) {
+                return accelerator;
+            }
+            AcceleratorConfig ac = acceleratorConfig != null ? acceleratorConfig : AcceleratorConfig.builder()
+                    .clock(clock != null ? clock : Clock.system())
+                    .maxNumBatchedTokens(config.maxNumBatchedTokens())
+                    .build();
+            return Accelerators.open(device, ac);
+        }
+    }
+}

@@ -1,0 +1,297 @@
+package dev.baton.scheduler.core;
+
+import dev.baton.api.FinishReason;
+import dev.baton.api.request.SamplingParams;
+import dev.baton.kv.KvSequence;
+import dev.baton.kv.TokenSequence;
+
+import java.util.Arrays;
+
+/**
+ * One sequence the scheduler runs: sample {@code sampleIndex} of a {@link Request}. It carries the vLLM v1 counters
+ * that a step is built from: the tokens known so far (prompt plus accepted output), {@link #numComputed()} (tokens
+ * whose KV is computed or scheduled to be computed; advanced when a step is planned), and output placeholders for
+ * tokens sampled by steps still in flight (one-step-ahead scheduling).
+ *
+ * <p>Public getters are the view that queue policies and victim selectors read; every mutation happens in this package,
+ * on the engine thread.
+ */
+public final class Sequence implements TokenSequence {
+    private final Request request;
+    private final int sampleIndex;
+    private final long seed;
+    private final int[] prompt;
+    private int[] output = new int[16];
+    private int numOutput;
+    private int numComputed;
+    private int numPlaceholders;
+    private SequenceStatus status;
+    private KvSequence kv;
+    private int slot = -1;
+    private int numPreemptions;
+    private boolean swapped;
+    private boolean lookedUp;
+    private long skippedSinceNanos = -1;
+    private FinishReason finishReason;
+    private int stopToken = -1;
+    private int queueIndex = -1;
+    private long lastTokenNanos = -1;
+    private long previousTokenNanos = -1;
+    private int[] drafts = new int[0];
+    private int numDrafts;
+    private int epoch;
+    private int queuedTokens;
+
+    Sequence(Request request, int sampleIndex, long seed) {
+        this.request = request;
+        this.sampleIndex = sampleIndex;
+        this.seed = seed;
+        this.prompt = request.request().promptTokens();
+        this.status = sampleIndex == 0 ? SequenceStatus.WAITING : SequenceStatus.AWAITING_FORK;
+    }
+
+    // ------------------------------------------------------------------ view (policies, selectors, listeners)
+
+    public Request request() {
+        return request;
+    }
+
+    public int sampleIndex() {
+        return sampleIndex;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    public SamplingParams sampling() {
+        return request.request().sampling();
+    }
+
+    public int priority() {
+        return request.priority();
+    }
+
+    public long arrivalSeq() {
+        return request.arrivalSeq();
+    }
+
+    public String tenant() {
+        return request.tenant();
+    }
+
+    public int promptLength() {
+        return prompt.length;
+    }
+
+    /** Generated tokens accepted so far. */
+    public int numOutput() {
+        return numOutput;
+    }
+
+    public int output(int i) {
+        return output[i];
+    }
+
+    /** A copy of the output tokens. */
+    public int[] outputTokens() {
+        return Arrays.copyOf(output, numOutput);
+    }
+
+    /** Tokens known: prompt plus accepted output. */
+    @Override
+    public int length() {
+        return prompt.length + numOutput;
+    }
+
+    @Override
+    public int tokenAt(int index) {
+        return index < prompt.length ? prompt[index] : output[index - prompt.length];
+    }
+
+    /** Tokens whose KV is computed, or scheduled to be computed by a step in flight. */
+    public int numComputed() {
+        return numComputed;
+    }
+
+    /** Prompt tokens not yet computed (0 once the prefill is done). */
+    public int remainingPrefill() {
+        return Math.max(0, prompt.length - numComputed);
+    }
+
+    /** Tokens sampled by steps in flight whose values are not known yet. */
+    public int numPlaceholders() {
+        return numPlaceholders;
+    }
+
+    public SequenceStatus status() {
+        return status;
+    }
+
+    public boolean isFinished() {
+        return status == SequenceStatus.FINISHED;
+    }
+
+    public int numPreemptions() {
+        return numPreemptions;
+    }
+
+    /** Whether its KV sits in the host tier (preempted by swapping). */
+    public boolean isSwapped() {
+        return swapped;
+    }
+
+    public FinishReason finishReason() {
+        return finishReason;
+    }
+
+    /** The stop token that ended the sequence, or -1. */
+    public int stopToken() {
+        return stopToken;
+    }
+
+    public int slot() {
+        return slot;
+    }
+
+    public KvSequence kv() {
+        return kv;
+    }
+
+    /** When the latest output (one step's tokens) was produced, or -1. */
+    public long lastTokenNanos() {
+        return lastTokenNanos;
+    }
+
+    /** When the output before the latest one was produced, or -1 (inter-token latency is the difference). */
+    public long previousTokenNanos() {
+        return previousTokenNanos;
+    }
+
+    /** Most output tokens this sequence may still produce. */
+    public int remainingOutput() {
+        return request.request().sampling().maxTokens() - numOutput;
+    }
+
+    /** Draft tokens proposed for the next step. */
+    public int numDrafts() {
+        return numDrafts;
+    }
+
+    public int draft(int i) {
+        return drafts[i];
+    }
+
+    /** Index slot reserved for the {@link dev.baton.scheduler.queue.RequestQueue} holding this sequence. */
+    public int queueIndex() {
+        return queueIndex;
+    }
+
+    /** For {@link dev.baton.scheduler.queue.RequestQueue} implementations only: remembers a position. */
+    public void setQueueIndex(int queueIndex) {
+        this.queueIndex = queueIndex;
+    }
+
+    // ------------------------------------------------------------------ engine-thread mutations
+
+    void setKv(KvSequence kv) {
+        this.kv = kv;
+    }
+
+    void setSlot(int slot) {
+        this.slot = slot;
+    }
+
+    void setStatus(SequenceStatus status) {
+        this.status = status;
+    }
+
+    void setNumComputed(int n) {
+        this.numComputed = n;
+    }
+
+    void addComputed(int n) {
+        this.numComputed += n;
+    }
+
+    void addPlaceholders(int n) {
+        this.numPlaceholders += n;
+    }
+
+    void setSwapped(boolean swapped) {
+        this.swapped = swapped;
+    }
+
+    boolean lookedUp() {
+        return lookedUp;
+    }
+
+    void setLookedUp(boolean lookedUp) {
+        this.lookedUp = lookedUp;
+    }
+
+    long skippedSinceNanos() {
+        return skippedSinceNanos;
+    }
+
+    void setSkippedSinceNanos(long t) {
+        this.skippedSinceNanos = t;
+    }
+
+    void countPreemption() {
+        numPreemptions++;
+    }
+
+    /** Bumped whenever the sequence loses its KV, so that results of older steps never commit KV to new blocks. */
+    int epoch() {
+        return epoch;
+    }
+
+    void bumpEpoch() {
+        epoch++;
+    }
+
+    int queuedTokens() {
+        return queuedTokens;
+    }
+
+    void setQueuedTokens(int tokens) {
+        this.queuedTokens = tokens;
+    }
+
+    void appendOutput(int token) {
+        if (numOutput == output.length) {
+            output = Arrays.copyOf(output, numOutput * 2);
+        }
+        output[numOutput++] = token;
+    }
+
+    void markOutputTime(long now) {
+        previousTokenNanos = lastTokenNanos;
+        lastTokenNanos = now;
+    }
+
+    void setFinished(FinishReason reason, int stopToken) {
+        this.finishReason = reason;
+        this.stopToken = stopToken;
+        this.status = SequenceStatus.FINISHED;
+    }
+
+    void setDrafts(int[] src, int count) {
+        if (drafts.length < count) {
+            drafts = new int[Math.max(count, 4)];
+        }
+        System.arraycopy(src, 0, drafts, 0, count);
+        numDrafts = count;
+    }
+
+    void clearDrafts() {
+        numDrafts = 0;
+    }
+
+    @Override
+    public String toString() {
+        return "Sequence[" + request.id() + "#" + sampleIndex + ", " + status + ", computed=" + numComputed + "/"
+                + length() + (numPlaceholders > 0 ? ", placeholders=" + numPlaceholders : "") + "]";
+    }
+}
