@@ -1,5 +1,7 @@
 package dev.baton.kv;
 
+import dev.baton.api.Clock;
+
 import java.util.List;
 import java.util.Objects;
 
@@ -17,10 +19,12 @@ import java.util.Objects;
  * @param evictionPolicy       which cached free block is reused first
  * @param offloadPolicy        whether evicted device blocks are copied to the host tier
  * @param enableEvents         whether {@link KvCacheEvent}s are recorded
+ * @param clock                time base of retention durations ({@link EvictionPolicyKind#PRIORITY})
  */
 public record KvCacheConfig(int blockSize, int numDeviceBlocks, int numHostBlocks, boolean enablePrefixCaching,
                             HashAlgorithm hashAlgorithm, long hashSeed, List<KvGroupSpec> groups,
-                            EvictionPolicyKind evictionPolicy, OffloadPolicyKind offloadPolicy, boolean enableEvents) {
+                            EvictionPolicyKind evictionPolicy, OffloadPolicyKind offloadPolicy, boolean enableEvents,
+                            Clock clock) {
 
     /** Block hash functions. */
     public enum HashAlgorithm {
@@ -34,8 +38,16 @@ public record KvCacheConfig(int blockSize, int numDeviceBlocks, int numHostBlock
     public enum EvictionPolicyKind {
         /** vLLM v1: least recently freed first; a chain's tail before its head. */
         LRU,
-        /** Frequency-aware, tail-first: see the policy's class comment. */
-        FREQUENCY
+        /**
+         * Frequency-aware and scan-resistant (after S3-FIFO, with segmented-LRU protection), evicting leaves only:
+         * keeps reused prefixes (shared prompts, returning conversations) when one-off documents flood the cache.
+         */
+        FREQUENCY,
+        /**
+         * TensorRT-LLM's retention priorities: each sequence's {@link KvRetention} ranks its released blocks
+         * (0..100, default 35), lowest first, least recently freed first within a priority, leaves only.
+         */
+        PRIORITY
     }
 
     /** Host-tier offload decisions. */
@@ -66,6 +78,21 @@ public record KvCacheConfig(int blockSize, int numDeviceBlocks, int numHostBlock
         }
         Objects.requireNonNull(evictionPolicy, "evictionPolicy");
         Objects.requireNonNull(offloadPolicy, "offloadPolicy");
+        Objects.requireNonNull(clock, "clock");
+        if ((long) numDeviceBlocks * blockSize > Integer.MAX_VALUE - 8
+                || (long) numHostBlocks * blockSize > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("blocks * blockSize must stay below 2^31 token slots per tier, got "
+                    + numDeviceBlocks + " device and " + numHostBlocks + " host blocks of " + blockSize
+                    + " tokens; use fewer or larger blocks");
+        }
+    }
+
+    /** A builder initialised with this configuration, to derive a variant. */
+    public Builder toBuilder() {
+        return new Builder().blockSize(blockSize).numDeviceBlocks(numDeviceBlocks).numHostBlocks(numHostBlocks)
+                .enablePrefixCaching(enablePrefixCaching).hashAlgorithm(hashAlgorithm).hashSeed(hashSeed)
+                .groups(groups).evictionPolicy(evictionPolicy).offloadPolicy(offloadPolicy)
+                .enableEvents(enableEvents).clock(clock);
     }
 
     public static Builder builder() {
@@ -84,6 +111,7 @@ public record KvCacheConfig(int blockSize, int numDeviceBlocks, int numHostBlock
         private EvictionPolicyKind evictionPolicy = EvictionPolicyKind.LRU;
         private OffloadPolicyKind offloadPolicy = OffloadPolicyKind.NONE;
         private boolean enableEvents;
+        private Clock clock = Clock.system();
 
         private Builder() {
         }
@@ -138,9 +166,14 @@ public record KvCacheConfig(int blockSize, int numDeviceBlocks, int numHostBlock
             return this;
         }
 
+        public Builder clock(Clock v) {
+            clock = v;
+            return this;
+        }
+
         public KvCacheConfig build() {
             return new KvCacheConfig(blockSize, numDeviceBlocks, numHostBlocks, enablePrefixCaching, hashAlgorithm,
-                    hashSeed, groups, evictionPolicy, offloadPolicy, enableEvents);
+                    hashSeed, groups, evictionPolicy, offloadPolicy, enableEvents, clock);
         }
     }
 }

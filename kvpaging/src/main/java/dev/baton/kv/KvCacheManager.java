@@ -31,6 +31,14 @@ import java.util.List;
  */
 public interface KvCacheManager {
 
+    /**
+     * A paged KV-cache manager (vLLM v1 semantics: block pool with a reserved null block, chained-hash prefix cache,
+     * lazy LRU eviction, transactional allocation) with the configured eviction policy, host tier and events.
+     */
+    static KvCacheManager create(KvCacheConfig config) {
+        return new PagedKvCacheManager(config);
+    }
+
     /** The configuration this manager was built with. */
     KvCacheConfig config();
 
@@ -41,6 +49,20 @@ public interface KvCacheManager {
      * @param context LoRA, salt and multimodal keys of the sequence
      */
     KvSequence open(TokenSequence tokens, CacheKeyContext context);
+
+    /**
+     * Like {@link #open(TokenSequence, CacheKeyContext)}, with a retention for its blocks once released (used by
+     * {@link KvCacheConfig.EvictionPolicyKind#PRIORITY}, ignored by the other policies).
+     */
+    KvSequence open(TokenSequence tokens, CacheKeyContext context, KvRetention retention);
+
+    /**
+     * Binds a handle that holds no blocks (freed, never allocated) to a new sequence, reusing its arrays, so that a
+     * caller that pools handles allocates nothing per request. The handle's retention resets to the default.
+     *
+     * @throws IllegalStateException if the handle still holds or swapped out blocks
+     */
+    void reopen(KvSequence seq, TokenSequence tokens, CacheKeyContext context);
 
     /**
      * Looks up the longest cached prefix of a sequence that holds no blocks and stages it for the next
@@ -55,7 +77,10 @@ public interface KvCacheManager {
     /**
      * Makes room for a step: after success, positions {@code [0, numComputed + numNewTokens + numLookahead)} have
      * block slots. A staged prefix hit is applied first (then {@code numComputed} must equal the hit). Shared partial
-     * blocks about to be written are copied first (copy-on-write). All or nothing: on failure, nothing changes.
+     * blocks about to be written are copied first (copy-on-write). All or nothing: on failure, nothing changes, except
+     * that sliding-window blocks that left the window are released first (as vLLM does; the sequence can never read
+     * them again). A staged hit whose blocks were evicted since the lookup fails the call and is discarded: look up
+     * again.
      *
      * @param numComputed   tokens whose KV the sequence already has (or takes from the staged hit)
      * @param numNewTokens  tokens computed in this step
@@ -101,9 +126,12 @@ public interface KvCacheManager {
     void drainMoves(StepPlan plan);
 
     /**
-     * The step whose moves were last drained finished. On success, blocks that were loaded from the host tier become
-     * ordinary cached blocks and the host copies they were pinned to are released (KV-29..KV-31). On failure, the
-     * contents of blocks written or loaded by that step are unknown: they leave the prefix cache.
+     * The oldest drained step that has not completed yet finished (steps complete in drain order, so one-step-ahead
+     * scheduling works). On success, blocks that were loaded from the host tier become ordinary cached blocks, blocks
+     * offloaded to the host tier become findable there, and the host copies pinned by loads are released
+     * (KV-29..KV-31). On failure, the contents of blocks written or loaded by that step are unknown: none of them
+     * enters a cache; a sequence swapped out in that step lost its KV (afterwards it is neither swapped out nor
+     * holding blocks and must be recomputed), and the caller frees or recomputes the sequences that ran in it.
      */
     void stepCompleted(boolean success);
 
