@@ -535,13 +535,22 @@ public final class StepScheduler implements RunningBatch {
      */
     private void forkSamples(Request request) {
         Sequence parent = request.sample(0);
+        // The parent's prompt KV can only be shared while it sits on the device (a step in flight may have been
+        // overtaken by a preemption of the parent); otherwise each sample computes its prompt itself, usually from
+        // the prefix cache.
+        boolean share = parent.status() == SequenceStatus.RUNNING && !parent.isSwapped() && parent.kv().holdsBlocks()
+                && parent.numComputed() >= parent.promptLength();
         for (int s = 1; s < request.numSamples(); s++) {
             Sequence child = request.sample(s);
             if (child.status() != SequenceStatus.AWAITING_FORK) {
                 continue;
             }
-            kv.fork(parent.kv(), child.kv());
-            child.setNumComputed(child.promptLength() - 1);
+            if (share) {
+                kv.fork(parent.kv(), child.kv());
+                child.setNumComputed(child.promptLength() - 1);
+            } else {
+                child.setNumComputed(0);
+            }
             child.setStatus(SequenceStatus.WAITING);
             enqueue(child, true);
         }

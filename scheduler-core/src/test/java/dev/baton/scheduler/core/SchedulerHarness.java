@@ -51,8 +51,7 @@ final class SchedulerHarness implements SequenceListener {
         EngineConfig.Builder b = EngineConfig.builder().maxNumSeqs(16).maxNumBatchedTokens(8192).resumeWatermark(0);
         tweak.accept(b);
         EngineConfig cfg = b.enablePrefixCaching(kvConfig.enablePrefixCaching()).build();
-        return new SchedulerHarness(cfg, kvConfig, new FcfsQueue(), VictimSelector.lastAdmitted(),
-                cfg.maxModelLen() > 0 ? cfg.maxModelLen() : cfg.maxNumBatchedTokens());
+        return new SchedulerHarness(cfg, kvConfig, new FcfsQueue(), VictimSelector.lastAdmitted(), modelLen(cfg));
     }
 
     long nextArrival() {
@@ -66,7 +65,7 @@ final class SchedulerHarness implements SequenceListener {
         tweak.accept(b);
         EngineConfig cfg = b.enablePrefixCaching(prefixCaching).build();
         return new SchedulerHarness(cfg, kvConfig(numBlocks, blockSize, prefixCaching), new FcfsQueue(),
-                VictimSelector.lastAdmitted(), cfg.maxModelLen() > 0 ? cfg.maxModelLen() : cfg.maxNumBatchedTokens());
+                VictimSelector.lastAdmitted(), modelLen(cfg));
     }
 
     static SchedulerHarness fcfs(Consumer<EngineConfig.Builder> tweak) {
@@ -79,7 +78,15 @@ final class SchedulerHarness implements SequenceListener {
         tweak.accept(b);
         EngineConfig cfg = b.enablePrefixCaching(false).build();
         return new SchedulerHarness(cfg, kvConfig(numBlocks, blockSize, false), new StrictPriorityQueue(),
-                VictimSelector.lowestPriority(), cfg.maxModelLen() > 0 ? cfg.maxModelLen() : cfg.maxNumBatchedTokens());
+                VictimSelector.lowestPriority(), modelLen(cfg));
+    }
+
+    /** The configured model length, else 8192 (or the budget without chunked prefill, as vLLM requires). */
+    static int modelLen(EngineConfig cfg) {
+        if (cfg.maxModelLen() > 0) {
+            return cfg.maxModelLen();
+        }
+        return cfg.enableChunkedPrefill() ? Math.max(8192, cfg.maxNumBatchedTokens()) : cfg.maxNumBatchedTokens();
     }
 
     static KvCacheConfig kvConfig(int numBlocks, int blockSize, boolean prefixCaching) {

@@ -54,7 +54,10 @@ class StepSchedulerProperties {
                         (bu, sq, bsz, extra, chunked, th, caching, swap) -> new Object[] {bu, sq, bsz, extra, chunked,
                             th, caching, swap})
                 .flatMap(p -> Combinators.combine(b, b, seed, n).as((async, prio, sd, reqs) -> {
-                    int bu = Math.max((Integer) p[0], (Integer) p[1]);
+                    boolean chunked = (Boolean) p[4];
+                    // Without chunked prefill a whole prompt must fit the budget, and the budget bounds the model
+                    // length (as the engine builder enforces): prompt (<= 64) + output (<= 24) must fit.
+                    int bu = Math.max(chunked ? (Integer) p[0] : Math.max(128, (Integer) p[0]), (Integer) p[1]);
                     int bsz = (Integer) p[2];
                     // KV must fit the largest request (prompt 64 + output 24, three samples) on its own.
                     int minBlocks = 3 * ((64 + 24 + bsz - 1) / bsz + 1) + 2;

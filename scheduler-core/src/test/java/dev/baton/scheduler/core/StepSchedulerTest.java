@@ -189,18 +189,20 @@ class StepSchedulerTest {
     @Test
     @DisplayName("max-preemptions: a request preempted too often ends with KV_EXHAUSTED and frees its blocks")
     void preemptionLimit() {
-        SchedulerHarness h = SchedulerHarness.fcfs(b -> b.maxNumBatchedTokens(100).maxPreemptions(1), 11, 16, false);
-        h.add("0", prompt(80, 0), SamplingParams.greedy(40));
-        h.add("1", prompt(80, 1), SamplingParams.greedy(40));
-        for (int i = 0; i < 40 && !h.seq("1").isFinished(); i++) {
-            h.outputAll(h.schedule(), 3);
-        }
-        assertThat(h.seq("1").finishReason()).isEqualTo(FinishReason.KV_EXHAUSTED);
-        assertThat(h.seq("1").numPreemptions()).isEqualTo(2);
-        while (!h.seq("0").isFinished()) {
-            h.outputAll(h.schedule(), 3);
-        }
-        assertThat(h.kv.numFreeBlocks()).isEqualTo(10);
+        SchedulerHarness h = SchedulerHarness.priority(b -> b.maxNumSeqs(1).maxPreemptions(1), 100, 16);
+        h.add("lo", prompt(40, 1), SamplingParams.greedy(100), 5, 1);
+        h.outputAll(h.schedule(), 3);
+        h.add("hi1", prompt(10, 2), SamplingParams.greedy(1), 0, 2);
+        h.outputAll(h.schedule(), 3);
+        assertThat(h.seq("lo").numPreemptions()).isEqualTo(1);
+        assertThat(h.seq("hi1").isFinished()).isTrue();
+        h.outputAll(h.schedule(), 3);
+        assertThat(h.seq("lo").status()).isEqualTo(SequenceStatus.RUNNING);
+        h.add("hi2", prompt(10, 3), SamplingParams.greedy(1), 0, 3);
+        h.outputAll(h.schedule(), 3);
+        assertThat(h.seq("lo").finishReason()).isEqualTo(FinishReason.KV_EXHAUSTED);
+        assertThat(h.seq("lo").numPreemptions()).isEqualTo(2);
+        assertThat(h.kv.numFreeBlocks()).isEqualTo(99);
     }
 
     @Test

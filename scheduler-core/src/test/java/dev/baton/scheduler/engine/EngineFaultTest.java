@@ -118,15 +118,16 @@ class EngineFaultTest {
         FaultyAccelerator dev = device(64, 5);
         int maxQueued = 50;
         ThreadedEngine engine = Engines.builder().accelerator(dev)
-                .config(EngineConfig.builder().maxNumSeqs(8).maxNumBatchedTokens(256).maxQueuedRequests(maxQueued)
+                .config(EngineConfig.builder().maxNumSeqs(16).maxNumBatchedTokens(256).maxQueuedRequests(maxQueued)
                         .build())
                 .buildThreaded();
         Random rnd = new Random(4);
         List<Submission> accepted = new ArrayList<>();
         Map<RejectionReason, Integer> refusals = new EnumMap<>(RejectionReason.class);
-        // The cache holds 63 blocks of 16 tokens, about 6 of these requests at once; offer 10x what queue and cache hold.
-        for (int i = 0; i < 10 * (maxQueued + 8); i++) {
-            Admission a = engine.submit(request(rnd, 120, 60));
+        // The cache holds 63 blocks of 16 tokens, about 4 of these requests at full length; offer 10x what the queue
+        // and the running batch hold, as fast as possible.
+        for (int i = 0; i < 10 * (maxQueued + 16); i++) {
+            Admission a = engine.submit(request(rnd, 400, 200));
             if (a instanceof Admission.Accepted acc) {
                 accepted.add(acc.submission());
             } else {
