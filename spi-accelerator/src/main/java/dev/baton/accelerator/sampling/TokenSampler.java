@@ -137,10 +137,15 @@ public final class TokenSampler {
      * Samples the next token from {@code logits} under {@code params} for the token at {@code position}; when
      * {@code probs} is not {@code null} the target distribution is left there. Greedy requests draw nothing.
      *
-     * @param probs a scratch or output row of {@code V} floats, or {@code null} for greedy-only callers
+     * @param probs a row of {@code V} floats that receives the target distribution; may be {@code null} only for greedy
+     *              requests
      */
     public int sample(float[] logits, int lOff, SamplingParams params, long seed, int position, float[] probs,
                       int pOff) {
+        if (probs == null && !params.isGreedy()) {
+            throw new IllegalArgumentException("sampling at temperature " + params.temperature()
+                    + " needs a probability row to work in; pass a float[" + vocabSize + "]");
+        }
         if (params.isGreedy()) {
             int token = argmax(logits, lOff, vocabSize);
             if (probs != null) {

@@ -67,6 +67,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  *
  * <p>Configuration: the kit opens devices with a {@link VirtualClock}, the block size under test, a generous
  * {@code num-gpu-blocks-override} and seed 17; {@link #configure} adds what the provider needs (a small model, say).
+ * As for {@code sim}, {@code num-gpu-blocks-override} counts usable blocks: a device reports
+ * {@code numDeviceBlocks = override + 1}, block 0 being the null block.
  */
 public abstract class AcceleratorContract {
 
