@@ -43,6 +43,8 @@ import java.util.concurrent.TimeUnit;
  *   ./mvnw -B -q -pl benchmarks -am package -DskipTests
  *   java -jar benchmarks/target/baton-benchmarks.jar 'cpu.*' -f 1 -wi 3 -w 1s -i 5 -r 1s
  * </pre>
+ * On a machine shared with other work, averages of separate forks mostly measure the neighbours; compare the minima of
+ * sampling mode instead ({@code -bm sample -tu us}, rows {@code :p0.00}), which interference can only raise.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -110,7 +112,7 @@ public class PagedAttentionBenchmark {
         for (int i = 0; i < q.length; i++) {
             q[i] = (float) rnd.nextGaussian();
         }
-        scores = new float[(context + 1) * (HEADS / KV_HEADS)];
+        scores = new float[(context + 1) * HEADS];
 
         // A whole decode step of the default model at this context: KV filled with data through KvBlockAccess.
         device = new CpuAccelerator(AcceleratorConfig.builder().clock(new VirtualClock()).blockSize(BLOCK)

@@ -58,7 +58,7 @@ final class ForwardPass {
         this.inter = c.intermediate();
         this.vocab = c.vocab();
         this.scale = (float) (1 / Math.sqrt(c.headDim()));
-        this.scores = new float[(c.maxModelLen() + 1) * (c.heads() / c.kvHeads())];
+        this.scores = new float[(c.maxModelLen() + 1) * c.heads()];
     }
 
     void clear() {

@@ -100,7 +100,7 @@ public final class Kernels {
      * <p>For query head {@code h} (KV head {@code h / (heads / kvHeads)}): {@code s_p = dot(q_h, k_p) * scale},
      * {@code e_p = exp(s_p - max s)}, {@code out_h = (sum_p e_p v_p) * (1 / sum_p e_p)}, every sum in position order.
      *
-     * @param scores scratch of at least {@code (len + 1) * heads / kvHeads} floats
+     * @param scores scratch of at least {@code (len + 1) * heads} floats
      */
     public static void attendPaged(float[] q, int qOff, float[] k, float[] v, int[] table, int tableOff,
                                    int blockSize, int len, int heads, int kvHeads, int headDim, float scale,
@@ -125,59 +125,56 @@ public final class Kernels {
         int group = heads / kvHeads;
         int kvDim = kvHeads * headDim;
         long blockStride = (long) blockSize * kvDim;
-        for (int g = 0; g < kvHeads; g++) {
-            int h0 = g * group;
-            // Scores of the group's query heads; each K row is read once for all of them.
-            for (int p = 0, b = 0; p < len; b++) {
-                int base = (int) (kvOff + table[tableOff + b] * blockStride) + g * headDim;
-                int rows = Math.min(blockSize, len - p);
-                for (int r = 0; r < rows; r++, p++) {
-                    int kOff = base + r * kvDim;
-                    for (int j = 0; j < group; j++) {
-                        scores[j * len + p] = dot(q, qOff + (h0 + j) * headDim, k, kOff, headDim) * scale;
+        // Scores of every head, visiting each KV row once: a block's rows are read in one sweep.
+        for (int p = 0, b = 0; p < len; b++) {
+            int base = (int) (kvOff + table[tableOff + b] * blockStride);
+            int rows = Math.min(blockSize, len - p);
+            for (int r = 0; r < rows; r++, p++) {
+                int row = base + r * kvDim;
+                for (int h = 0; h < heads; h++) {
+                    scores[h * len + p] = dot(q, qOff + h * headDim, k, row + (h / group) * headDim, headDim) * scale;
+                }
+            }
+        }
+        int sums = heads * len;
+        for (int h = 0; h < heads; h++) {
+            int s0 = h * len;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int p = 0; p < len; p++) {
+                max = Math.max(max, scores[s0 + p]);
+            }
+            float sum = 0;
+            for (int p = 0; p < len; p++) {
+                float e = (float) Math.exp(scores[s0 + p] - max);
+                scores[s0 + p] = e;
+                sum += e;
+            }
+            scores[sums + h] = sum;
+        }
+        for (int i = 0; i < heads * headDim; i++) {
+            out[outOff + i] = 0;
+        }
+        // Weighted sum of V rows, each row read once for all heads.
+        for (int p = 0, b = 0; p < len; b++) {
+            int base = (int) (kvOff + table[tableOff + b] * blockStride);
+            int rows = Math.min(blockSize, len - p);
+            for (int r = 0; r < rows; r++, p++) {
+                int row = base + r * kvDim;
+                for (int h = 0; h < heads; h++) {
+                    float w = scores[h * len + p];
+                    int o = outOff + h * headDim;
+                    int vOff = row + (h / group) * headDim;
+                    for (int d = 0; d < headDim; d++) {
+                        out[o + d] += w * v[vOff + d];
                     }
                 }
             }
-            int sums = group * len;
-            for (int j = 0; j < group; j++) {
-                int s0 = j * len;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int p = 0; p < len; p++) {
-                    max = Math.max(max, scores[s0 + p]);
-                }
-                float sum = 0;
-                for (int p = 0; p < len; p++) {
-                    float e = (float) Math.exp(scores[s0 + p] - max);
-                    scores[s0 + p] = e;
-                    sum += e;
-                }
-                scores[sums + j] = sum;
-                int o = outOff + (h0 + j) * headDim;
-                for (int d = 0; d < headDim; d++) {
-                    out[o + d] = 0;
-                }
-            }
-            // Weighted sum of V rows, each V row read once for the whole group.
-            for (int p = 0, b = 0; p < len; b++) {
-                int base = (int) (kvOff + table[tableOff + b] * blockStride) + g * headDim;
-                int rows = Math.min(blockSize, len - p);
-                for (int r = 0; r < rows; r++, p++) {
-                    int vOff = base + r * kvDim;
-                    for (int j = 0; j < group; j++) {
-                        float w = scores[j * len + p];
-                        int o = outOff + (h0 + j) * headDim;
-                        for (int d = 0; d < headDim; d++) {
-                            out[o + d] += w * v[vOff + d];
-                        }
-                    }
-                }
-            }
-            for (int j = 0; j < group; j++) {
-                float inv = 1f / scores[sums + j];
-                int o = outOff + (h0 + j) * headDim;
-                for (int d = 0; d < headDim; d++) {
-                    out[o + d] *= inv;
-                }
+        }
+        for (int h = 0; h < heads; h++) {
+            float inv = 1f / scores[sums + h];
+            int o = outOff + h * headDim;
+            for (int d = 0; d < headDim; d++) {
+                out[o + d] *= inv;
             }
         }
     }
