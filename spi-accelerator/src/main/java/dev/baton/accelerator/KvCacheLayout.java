@@ -9,7 +9,8 @@ package dev.baton.accelerator;
  * headDim]} (row-major), so that the KV of token position {@code p} of a sequence lives in block
  * {@code table[p / blockSize]} at row {@code p % blockSize}. Block 0 is the null block and is never written. The host
  * tier has the same per-block layout, so a swap copies one contiguous {@code [blockSize, kvHeads, headDim]} slab per
- * layer and per K/V.
+ * layer and per K/V; a host block holds, for each layer in order, its K slab then its V slab (the byte order of
+ * {@link KvBlockAccess}).
  *
  * @param blockSize            tokens per block
  * @param numDeviceBlocks      blocks in device memory (including the null block 0)

@@ -21,8 +21,11 @@ import java.util.Objects;
  *   the device samples the next token from the logits of the last input position, with the sequence's
  *   {@link #sampling(int) parameters} and {@link #seed(int) seed}. When the last {@link #numDrafts(int) numDrafts}
  *   input tokens are speculative drafts, the device verifies them and returns the accepted prefix plus one more token
- *   (1 .. numDrafts + 1 tokens).</li>
- *   <li><b>Released slots</b>: sequences that ended; the device may drop any per-sequence state it keeps.</li>
+ *   (1 .. numDrafts + 1 tokens). A draft token of {@link #PLACEHOLDER_TOKEN} is a draft not known yet: it is always
+ *   rejected (the placeholder meaning above applies to the non-draft inputs only).</li>
+ *   <li><b>Released slots</b>: sequences that ended; the device may drop any per-sequence state it keeps. Releases
+ *   take effect before the step's sequences run, so a slot released in a plan may be reused by a new sequence in the
+ *   same plan.</li>
  * </ul>
  *
  * <h2>Ownership and threads</h2>
@@ -339,6 +342,11 @@ public final class StepPlan {
     /** Whether sequence {@code i} carries draft probability rows. */
     public boolean hasDraftProbabilities(int i) {
         return draftProbOffset[i] >= 0;
+    }
+
+    /** The vocabulary size (row width) of this plan's draft probability rows, or 0 when it carries none. */
+    public int draftProbabilityVocabSize() {
+        return draftProbStride;
     }
 
     /** Draft probability of {@code token} for draft {@code d} of sequence {@code i}. */

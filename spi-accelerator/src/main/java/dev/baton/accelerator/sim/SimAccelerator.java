@@ -34,7 +34,10 @@ import java.util.function.Function;
  *
  * <h2>Tokens</h2>
  * Token ids are a hash of (sequence seed, position, previous token); greedy sequences ignore the seed, so a greedy
- * request's tokens depend only on its prompt. The end-of-sequence token is never produced unless
+ * request's tokens depend only on its prompt. That hash is the device's whole "model": its target distribution is a
+ * point mass (returned as such when probability rows are asked for), and draft tokens are verified against it with
+ * the greedy rule of {@link dev.baton.accelerator.sampling.RejectionSampler}, so a sequence's tokens are the same with
+ * or without speculation. The end-of-sequence token is never produced unless
  * {@code sim.eos-probability} is set, so requests run to {@code maxTokens} as trace replay expects.
  *
  * <p>Confined to the engine thread, like every {@link Accelerator}.
@@ -152,31 +155,41 @@ public final class SimAccelerator implements Accelerator {
             pendingSampled = new int[Math.max(total, pendingSampled.length * 2)];
         }
         pendingSeqs = n;
-        int off = 0; // packed: sequence i's tokens follow those of 0 .. i-1
-        for (int i = 0; i < n; i++) {
-            int slot = plan.slot(i);
-            ensureSlot(slot);
-            int k = plan.numTokens(i);
-            int last = plan.token(i, k - 1);
-            if (last == StepPlan.PLACEHOLDER_TOKEN) {
-                last = lastToken[slot];
-            }
-            if (plan.samples(i)) {
-                int pos = plan.position(i) + k;
-                int token = tokenAt(plan.sampling(i).isGreedy() ? 0 : plan.seed(i), pos, last);
-                pendingSampled[off] = token;
-                pendingCount[i] = 1;
-                lastToken[slot] = token;
-            } else {
-                pendingCount[i] = 0;
-            }
-            off += pendingCount[i];
-        }
+        // Releases first: a released slot may be reused by a new sequence of the same plan.
         for (int r = 0; r < plan.numReleased(); r++) {
             int slot = plan.releasedSlot(r);
             if (slot < lastToken.length) {
                 lastToken[slot] = 0;
             }
+        }
+        int off = 0; // packed: sequence i's tokens follow those of 0 .. i-1
+        for (int i = 0; i < n; i++) {
+            int slot = plan.slot(i);
+            ensureSlot(slot);
+            pendingCount[i] = 0;
+            if (!plan.samples(i)) {
+                continue;
+            }
+            // The device's "target" is a point mass on tokenAt(seed, position, previous token); drafts are verified
+            // against it with the greedy rule, so speculation never changes the tokens.
+            int k = plan.numDrafts(i);
+            int first = plan.numTokens(i) - 1 - k;
+            int previous = plan.token(i, first);
+            if (previous == StepPlan.PLACEHOLDER_TOKEN) {
+                previous = lastToken[slot];
+            }
+            long seed = plan.sampling(i).isGreedy() ? 0 : plan.seed(i);
+            int position = plan.position(i) + first + 1;
+            for (int j = 0; j <= k; j++) {
+                int token = tokenAt(seed, position + j, previous);
+                pendingSampled[off + pendingCount[i]++] = token;
+                if (j == k || plan.token(i, first + 1 + j) != token) {
+                    break;
+                }
+                previous = token;
+            }
+            lastToken[slot] = pendingSampled[off + pendingCount[i] - 1];
+            off += pendingCount[i];
         }
         if (failStep >= 0 && plan.stepId() == failStep) {
             pendingSeqs = -1;
@@ -198,9 +211,17 @@ public final class SimAccelerator implements Accelerator {
             LockSupport.parkNanos(pendingNanos);
         }
         int off = 0;
+        float[] probs = result.probabilityArray();
+        int vocab = result.vocabSize();
         for (int i = 0; i < pendingSeqs; i++) {
             for (int k = 0; k < pendingCount[i]; k++) {
-                result.addSampled(i, pendingSampled[off + k]);
+                int token = pendingSampled[off + k];
+                result.addSampled(i, token);
+                if (result.hasProbabilities(i)) {
+                    int row = result.probabilityRowOffset(i, k);
+                    Arrays.fill(probs, row, row + vocab, 0f);
+                    probs[row + token] = 1f;
+                }
             }
             off += pendingCount[i];
         }
