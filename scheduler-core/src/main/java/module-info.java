@@ -11,7 +11,11 @@ module dev.baton.scheduler {
     requires HdrHistogram;
 
     exports dev.baton.scheduler;
+    exports dev.baton.scheduler.compose;
     exports dev.baton.scheduler.core;
     exports dev.baton.scheduler.queue;
     exports dev.baton.scheduler.preemption;
+    exports dev.baton.scheduler.admission;
+    exports dev.baton.scheduler.engine;
+    exports dev.baton.scheduler.metrics;
 }

@@ -11,6 +11,7 @@ import dev.baton.kv.KvCacheManager;
 import dev.baton.scheduler.admission.AdmissionContext;
 import dev.baton.scheduler.admission.AdmissionPolicy;
 import dev.baton.scheduler.admission.BasicAdmission;
+import dev.baton.scheduler.compose.BatchComposer;
 import dev.baton.scheduler.core.StepScheduler;
 import dev.baton.scheduler.engine.EngineCore;
 import dev.baton.scheduler.engine.ThreadedEngine;
@@ -53,6 +54,7 @@ public final class Engines {
         private EngineConfig config = EngineConfig.builder().build();
         private Supplier<RequestQueue> queue = FcfsQueue::new;
         private VictimSelector victims = VictimSelector.lastAdmitted();
+        private Supplier<BatchComposer> composer = BatchComposer::vllm;
         private AdmissionPolicy admission = new BasicAdmission();
         private MetricsSink metrics = MetricsSink.NONE;
         private Executor deliveryExecutor;
@@ -102,6 +104,12 @@ public final class Engines {
         /** A custom waiting-queue policy. */
         public Builder queue(Supplier<RequestQueue> queue) {
             this.queue = Objects.requireNonNull(queue, "queue");
+            return this;
+        }
+
+        /** How each step's token budget is sized and shared (default: vLLM's fixed budget). */
+        public Builder composer(Supplier<BatchComposer> composer) {
+            this.composer = Objects.requireNonNull(composer, "composer");
             return this;
         }
 
@@ -158,8 +166,8 @@ public final class Engines {
                         + config.maxNumBatchedTokens() + ") must be at least max-model-len (" + maxModelLen
                         + "); enable chunked prefill or lower max-model-len");
             }
-            StepScheduler scheduler = new StepScheduler(config, kv, queue.get(), victims, c, maxModelLen,
-                    dev.model().eosTokenId(), kv.config().groups().size());
+            StepScheduler scheduler = new StepScheduler(config, kv, queue.get(), victims, composer.get(), c,
+                    maxModelLen, dev.model().eosTokenId(), kv.config().groups().size());
             AdmissionContext ctx = new AdmissionContext(c, maxModelLen, dev.model().vocabSize(), layout.blockSize(),
                     layout.numDeviceBlocks() - 1, config.maxQueuedRequests(), config.maxQueuedTokens(),
                     dev.costModel());

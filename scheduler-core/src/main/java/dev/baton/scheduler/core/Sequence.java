@@ -21,7 +21,12 @@ public final class Sequence implements TokenSequence {
     private final int sampleIndex;
     private final long seed;
     private final int[] prompt;
-    private int[] output = new int[16];
+    // Copied from the request so that a step touches only this object (each hop is a cache miss at 4096 sequences).
+    private final SamplingParams sampling;
+    private final int maxTokens;
+    private final int loraSlot;
+    private final SequenceListener listener;
+    private int[] output = new int[4];
     private int numOutput;
     private int numComputed;
     private int numPlaceholders;
@@ -47,6 +52,10 @@ public final class Sequence implements TokenSequence {
         this.sampleIndex = sampleIndex;
         this.seed = seed;
         this.prompt = request.request().promptTokens();
+        this.sampling = request.request().sampling();
+        this.maxTokens = sampling.maxTokens();
+        this.loraSlot = request.loraSlot();
+        this.listener = request.listener();
         this.status = sampleIndex == 0 ? SequenceStatus.WAITING : SequenceStatus.AWAITING_FORK;
     }
 
@@ -65,7 +74,21 @@ public final class Sequence implements TokenSequence {
     }
 
     public SamplingParams sampling() {
-        return request.request().sampling();
+        return sampling;
+    }
+
+    /** The most tokens this sequence may generate. */
+    public int maxTokens() {
+        return maxTokens;
+    }
+
+    /** The LoRA adapter slot of its request, 0 for the base model. */
+    public int loraSlot() {
+        return loraSlot;
+    }
+
+    SequenceListener listener() {
+        return listener;
     }
 
     public int priority() {
@@ -170,7 +193,7 @@ public final class Sequence implements TokenSequence {
 
     /** Most output tokens this sequence may still produce. */
     public int remainingOutput() {
-        return request.request().sampling().maxTokens() - numOutput;
+        return maxTokens - numOutput;
     }
 
     /** Draft tokens proposed for the next step. */
@@ -257,6 +280,17 @@ public final class Sequence implements TokenSequence {
 
     void setQueuedTokens(int tokens) {
         this.queuedTokens = tokens;
+    }
+
+    /**
+     * Sizes the output array for the tokens this sequence may still produce (up to 16K tokens), so that decoding does
+     * not reallocate it on the engine thread step after step. Called once, when the sequence first runs.
+     */
+    void reserveOutput() {
+        int want = Math.min(numOutput + Math.max(0, remainingOutput()), 1 << 14);
+        if (output.length < want) {
+            output = Arrays.copyOf(output, want);
+        }
     }
 
     void appendOutput(int token) {

@@ -11,6 +11,7 @@ import dev.baton.kv.CacheKeyContext;
 import dev.baton.kv.KvCacheManager;
 import dev.baton.scheduler.EngineConfig;
 import dev.baton.scheduler.FailurePolicy;
+import dev.baton.scheduler.compose.BatchComposer;
 import dev.baton.scheduler.preemption.RunningBatch;
 import dev.baton.scheduler.preemption.VictimSelector;
 import dev.baton.scheduler.queue.RequestQueue;
@@ -68,6 +69,7 @@ public final class StepScheduler implements RunningBatch {
     private final KvCacheManager kv;
     private final RequestQueue waiting;
     private final VictimSelector victims;
+    private final BatchComposer composer;
     private final Clock clock;
     private final int maxModelLen;
     private final int eosTokenId;
@@ -116,10 +118,19 @@ public final class StepScheduler implements RunningBatch {
      */
     public StepScheduler(EngineConfig cfg, KvCacheManager kv, RequestQueue waiting, VictimSelector victims,
                          Clock clock, int maxModelLen, int eosTokenId, int numKvGroups) {
+        this(cfg, kv, waiting, victims, BatchComposer.vllm(), clock, maxModelLen, eosTokenId, numKvGroups);
+    }
+
+    /**
+     * @param composer how the step's budget is sized and shared (see {@link BatchComposer})
+     */
+    public StepScheduler(EngineConfig cfg, KvCacheManager kv, RequestQueue waiting, VictimSelector victims,
+                         BatchComposer composer, Clock clock, int maxModelLen, int eosTokenId, int numKvGroups) {
         this.cfg = cfg;
         this.kv = kv;
         this.waiting = waiting;
         this.victims = victims;
+        this.composer = composer;
         this.clock = clock;
         this.maxModelLen = maxModelLen;
         this.eosTokenId = eosTokenId;
@@ -168,7 +179,8 @@ public final class StepScheduler implements RunningBatch {
         out.begin(++stepCounter);
         waiting.beforeStep(now);
         numDecided = 0;
-        int budget = cfg.maxNumBatchedTokens();
+        int budget = Math.min(cfg.maxNumBatchedTokens(),
+                composer.beginStep(now, this, cfg.maxNumBatchedTokens()));
         boolean preempted = false;
         int partialPrefills = 0;
 
@@ -176,6 +188,9 @@ public final class StepScheduler implements RunningBatch {
         for (int i = 0; i < numRunning && budget > 0; i++) {
             Sequence seq = running[i];
             int n = runningTokens(seq, budget);
+            if (n > 0) {
+                n = Math.min(n, composer.runningTokens(seq, n, budget));
+            }
             if (n <= 0) {
                 continue;
             }
@@ -200,6 +215,7 @@ public final class StepScheduler implements RunningBatch {
                 break;
             }
             decide(seq, n, drafts, false);
+            composer.scheduled(seq, seq.numComputed(), n, drafts);
             budget -= n;
             if (seq.remainingPrefill() > n) {
                 partialPrefills++;
@@ -227,6 +243,11 @@ public final class StepScheduler implements RunningBatch {
                     break;
                 }
                 n = Math.min(n, budget);
+                int offered = composer.admitTokens(seq, computed, n, budget);
+                if (offered <= 0) {
+                    break;
+                }
+                n = Math.min(n, offered);
                 boolean completes = computed + n >= seq.length();
                 if (!completes && cfg.maxNumPartialPrefills() > 0 && partialPrefills >= cfg.maxNumPartialPrefills()) {
                     if (!passOver(seq, now)) {
@@ -249,11 +270,13 @@ public final class StepScheduler implements RunningBatch {
                 seq.setNumComputed(computed);
                 seq.setSkippedSinceNanos(-1);
                 seq.setStatus(SequenceStatus.RUNNING);
+                seq.reserveOutput();
                 addRunning(seq);
                 if (seq.request().markScheduled(now)) {
                     seq.request().listener().requestStarted(seq.request(), now);
                 }
                 decide(seq, n, 0, true);
+                composer.scheduled(seq, computed, n, 0);
                 budget -= n;
                 if (!completes) {
                     partialPrefills++;
@@ -272,8 +295,7 @@ public final class StepScheduler implements RunningBatch {
 
     /** Tokens a running sequence wants this step, after caps; 0 or less means "nothing to do now". */
     private int runningTokens(Sequence seq, int budget) {
-        SamplingParams sp = seq.sampling();
-        if (seq.numOutput() + seq.numPlaceholders() >= sp.maxTokens()
+        if (seq.numOutput() + seq.numPlaceholders() >= seq.maxTokens()
                 || seq.length() + seq.numPlaceholders() >= maxModelLen) {
             return 0;
         }
@@ -358,7 +380,7 @@ public final class StepScheduler implements RunningBatch {
     }
 
     private boolean loraFits(Sequence seq) {
-        int lora = seq.request().loraSlot();
+        int lora = seq.loraSlot();
         if (cfg.maxLoras() == 0 || lora == 0 || loraRunning.get(lora) > 0) {
             return true;
         }
@@ -411,8 +433,7 @@ public final class StepScheduler implements RunningBatch {
             int known = seq.length();
             boolean samples = pos + n >= known + seq.numPlaceholders();
             int flags = samples ? StepPlan.FLAG_SAMPLE : 0;
-            int i = plan.addSequence(seq.slot(), seq.seed(), seq.sampling(), seq.request().loraSlot(), pos, drafts,
-                    flags);
+            int i = plan.addSequence(seq.slot(), seq.seed(), seq.sampling(), seq.loraSlot(), pos, drafts, flags);
             int at = plan.reserveTokens(n);
             int[] tokens = plan.tokenArray();
             int draftStart = pos + n - drafts;
@@ -496,9 +517,11 @@ public final class StepScheduler implements RunningBatch {
             reason = stopReason(seq, sp, token);
         }
         int appended = seq.numOutput() - from;
-        seq.request().markFirstToken(now);
+        if (from == 0) {
+            seq.request().markFirstToken(now);
+        }
         waiting.onOutput(seq, appended);
-        seq.request().listener().tokensAppended(seq, from, appended, now);
+        seq.listener().tokensAppended(seq, from, appended, now);
         if (from == 0 && seq.sampleIndex() == 0) {
             forkSamples(seq.request());
         }
@@ -710,7 +733,7 @@ public final class StepScheduler implements RunningBatch {
             running = Arrays.copyOf(running, numRunning * 2);
         }
         running[numRunning++] = seq;
-        int lora = seq.request().loraSlot();
+        int lora = seq.loraSlot();
         if (lora != 0) {
             loraRunning.put(lora, loraRunning.get(lora) + 1);
         }
@@ -731,7 +754,7 @@ public final class StepScheduler implements RunningBatch {
     }
 
     private void loraLeft(Sequence seq) {
-        int lora = seq.request().loraSlot();
+        int lora = seq.loraSlot();
         if (lora != 0) {
             int c = loraRunning.get(lora) - 1;
             if (c <= 0) {
