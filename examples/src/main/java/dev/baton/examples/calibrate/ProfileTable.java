@@ -21,7 +21,8 @@ import java.util.List;
  * @param skippedRows rows left out, with {@code skipReason}
  * @param skipReason  why rows were left out (empty when none were)
  */
-public record ProfileTable(Engine engine, String hardware, DeviceInfo device, ModelShape model, int tp, String table, Path path,
+public record ProfileTable(Engine engine, String hardware, DeviceInfo device, ModelShape model, int tp, String table,
+                           Path path,
                            List<Measurement> rows, int skippedRows, String skipReason) {
 
     /** Whose kernels a profile times. */

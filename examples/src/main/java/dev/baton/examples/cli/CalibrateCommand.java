@@ -86,7 +86,8 @@ final class CalibrateCommand implements Command {
         }
         if (modelled.isEmpty()) {
             err.println("baton calibrate: no profile table Baton models was found under " + dir
-                    + "; expected the layout of data/SOURCES.md (llmservingsim/profiler/perf/..., .../v0/perf_models/...)");
+                    + "; expected the layout of data/SOURCES.md"
+                    + " (llmservingsim/profiler/perf/..., .../v0/perf_models/...)");
             printSkipped(out, dir, skipped);
             return 1;
         }
@@ -117,8 +118,8 @@ final class CalibrateCommand implements Command {
         printTable(out, "calibration (the fit used these rows)", main, args.flag("components"));
         addJson(json, "calibration", main);
         if (!comm.isEmpty()) {
-            printTable(out, "collectives (fitted; not gated: NCCL timings below ~10 MB scatter 1-5x between neighbouring"
-                    + " sizes, e.g. tp2 7-40 us)", comm, false);
+            printTable(out, "collectives (fitted; not gated: NCCL timings below ~10 MB scatter 1-5x between"
+                    + " neighbouring sizes, e.g. tp2 7-40 us)", comm, false);
             addJson(json, "collectives", comm);
         }
         List<PredictionError> held = PredictionError.of(heldOut, modelFor);
@@ -181,7 +182,8 @@ final class CalibrateCommand implements Command {
             }
         }
         printTable(out, "held-out devices: everything refitted without the device, which then gets the fallback"
-                + " (rooflines; no measured device is within borrowing distance), judged on its tables", e2, components);
+                + " (rooflines; no measured device is within borrowing distance), judged on its tables", e2,
+                components);
         addJson(json, "held-out device (roofline fallback)", e2);
     }
 
@@ -201,7 +203,8 @@ final class CalibrateCommand implements Command {
     private static List<String> header(Path dir, List<ProfileTable> tables) {
         List<String> h = new ArrayList<>();
         h.add("Baton cost-model calibration, written by `baton calibrate --fit` from public GPU profiles.");
-        h.add("Only fitted coefficients are stored here, never the measurements. Units: ns, bytes, FLOPs, keys (KV tokens).");
+        h.add("Only fitted coefficients are stored here, never the measurements.");
+        h.add("Units: ns, bytes, FLOPs, keys (KV tokens).");
         h.add("Fitted from (repository: path):");
         Set<String> seen = new LinkedHashSet<>();
         for (ProfileTable t : tables) {

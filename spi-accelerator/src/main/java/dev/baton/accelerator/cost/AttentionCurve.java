@@ -26,8 +26,9 @@ import dev.baton.accelerator.StepShape;
  * A step with a prompt chunk of two or more tokens runs the varlen kernel; a step where every sequence computes one
  * query (plus its drafts) runs the split-KV kernel where the profiled engine has one ({@link DecodeKernel#SPLIT_KV},
  * vLLM V1 on the RTX cards; one-token prompt tails join the decodes, as in vLLM and LLMServingSim) and the varlen
- * kernel otherwise (Sarathi-Serve's decode path in Vidur's H100 profile). The result is {@code max(t_dec, t_mix)} whenever the varlen
- * kernel runs, which keeps the curve monotone when a decode turns into a prefill chunk by gaining tokens.
+ * kernel otherwise (Sarathi-Serve's decode path in Vidur's H100 profile). The result is {@code max(t_dec, t_mix)}
+ * whenever the varlen kernel runs, which keeps the curve monotone when a decode turns into a prompt chunk by gaining
+ * tokens.
  *
  * <h2>Monotonicity</h2>
  * Every aggregate the curve reads (sequences, multi-query sequences, tokens, causal pairs, keys read, longest

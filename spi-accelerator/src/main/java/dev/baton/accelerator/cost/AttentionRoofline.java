@@ -7,8 +7,11 @@ package dev.baton.accelerator.cost;
  * thread block per sequence and head reads its keys in order, which bounds a batch from below however wide the GPU
  * is).
  *
- * <pre>  t = launch + perSeq x seqs + max(keys x kvBytesPerKey / (BW x etaBw), pairs x 4 x heads x headDim / (F x etaF),
- *                                   longest x nsPerLongestKey)</pre>
+ * <pre>
+ *   t = launch + perSeq x seqs + max(keys x kvBytesPerKey / (BW x etaBw),
+ *                                    pairs x 4 x heads x headDim / (F x etaF),
+ *                                    longest x nsPerLongestKey)
+ * </pre>
  *
  * @param launchNanos         fixed cost per layer
  * @param nsPerSeq            cost per sequence (block tables, per-sequence scheduling of the kernel)

@@ -44,7 +44,7 @@ public enum Operator {
         LAYER,
         /** Once per step, over every token of the step. */
         MODEL,
-        /** Once per step, over the sampled positions only (see {@link dev.baton.accelerator.StepShape#sampledPositions}). */
+        /** Once per step, over the sampled positions ({@link dev.baton.accelerator.StepShape#sampledPositions}). */
         SAMPLED
     }
 
