@@ -1,5 +1,7 @@
 package dev.baton.accelerator;
 
+import java.util.Objects;
+
 /**
  * Plans how many KV blocks fit on a device, with vLLM's meaning of {@code gpu_memory_utilization}: the fraction of
  * the device's memory the engine may use for weights, activations and KV together.
@@ -51,11 +53,15 @@ public final class KvCapacityPlanner {
      * @param gpuMemoryUtilization fraction of device memory the engine may use, in (0, 1]
      * @param activationBytes      reserved for activations (see {@link #estimateActivationBytes})
      * @param blockSize            tokens per KV block
+     * @throws NullPointerException                naming a missing device, model or parallelism
      * @throws IllegalArgumentException             on an out-of-range argument
      * @throws InsufficientDeviceMemoryException    when not even one block fits; says what to change
      */
     public static KvCapacity plan(DeviceInfo device, ModelShape model, Parallelism par, double gpuMemoryUtilization,
                                   long activationBytes, int blockSize) {
+        Objects.requireNonNull(device, "device must be given (a DeviceInfo, e.g. HardwareProfiles.get(\"h100\"))");
+        Objects.requireNonNull(model, "model must be given (a ModelShape, e.g. ModelProfiles.get(\"llama-3.1-8b\"))");
+        Objects.requireNonNull(par, "parallelism must be given (Parallelism.NONE for one device)");
         if (!(gpuMemoryUtilization > 0 && gpuMemoryUtilization <= 1)) {
             throw new IllegalArgumentException("gpu-memory-utilization must be in (0, 1], got " + gpuMemoryUtilization);
         }

@@ -27,14 +27,26 @@ public final class StepShape {
     private double prefillAttentionPairs;
     private double decodeAttentionPairs;
     private int sampledSeqs;
+    private int sampledPositions;
+    private int multiQuerySeqs;
+    private int multiQueryTokens;
+    private double multiQueryPairs;
+    private int maxPrefillLength;
+    private int maxSequenceLength;
     private int swapOutBlocks;
     private int swapInBlocks;
     private int copyBlocks;
 
+    /** An empty shape. */
+    public StepShape() {
+    }
+
     /** Empties the shape. */
     public StepShape clear() {
         numSeqs = numTokens = numDecodeSeqs = decodeTokens = maxDecodeContext = 0;
-        numPrefillSeqs = prefillTokens = sampledSeqs = 0;
+        numPrefillSeqs = prefillTokens = sampledSeqs = sampledPositions = 0;
+        maxPrefillLength = maxSequenceLength = multiQuerySeqs = multiQueryTokens = 0;
+        multiQueryPairs = 0;
         decodeContext = prefillContext = 0;
         prefillAttentionPairs = decodeAttentionPairs = 0;
         swapOutBlocks = swapInBlocks = copyBlocks = 0;
@@ -51,7 +63,14 @@ public final class StepShape {
         }
         numSeqs++;
         numTokens += newTokens;
+        int length = context + newTokens;
+        maxSequenceLength = Math.max(maxSequenceLength, length);
         double pairs = (double) newTokens * context + (double) newTokens * (newTokens + 1) / 2.0;
+        if (newTokens > Math.max(0, drafts) + 1) {
+            multiQuerySeqs++;
+            multiQueryTokens += newTokens;
+            multiQueryPairs += pairs;
+        }
         if (context > 0 && newTokens <= drafts + 1) {
             numDecodeSeqs++;
             decodeTokens += newTokens;
@@ -63,9 +82,12 @@ public final class StepShape {
             prefillTokens += newTokens;
             prefillContext += context;
             prefillAttentionPairs += pairs;
+            maxPrefillLength = Math.max(maxPrefillLength, length);
         }
         if (samples) {
             sampledSeqs++;
+            // Logits are computed at the last position and at every draft position being verified.
+            sampledPositions += Math.min(newTokens, drafts + 1);
         }
         return this;
     }
@@ -152,6 +174,43 @@ public final class StepShape {
 
     public int sampledSeqs() {
         return sampledSeqs;
+    }
+
+    /**
+     * Positions whose logits the step computes: one per sampling sequence plus one per draft token it verifies (the
+     * rows of the LM head and the sampler).
+     */
+    public int sampledPositions() {
+        return sampledPositions;
+    }
+
+    /**
+     * Sequences computing more tokens than one plus their drafts: prompt chunks of two or more tokens. A batch
+     * without any (decodes, draft verification, one-token prompt tails) can run a decode attention kernel; unlike
+     * {@link #numPrefillSeqs()} this count does not depend on context, so adding context never changes it.
+     */
+    public int multiQuerySeqs() {
+        return multiQuerySeqs;
+    }
+
+    /** New tokens of the {@link #multiQuerySeqs()}. */
+    public int multiQueryTokens() {
+        return multiQueryTokens;
+    }
+
+    /** Causal (query, key) pairs of the {@link #multiQuerySeqs()}. */
+    public double multiQueryPairs() {
+        return multiQueryPairs;
+    }
+
+    /** Longest prefill sequence after this step: max over prefill chunks of context plus new tokens. */
+    public int maxPrefillLength() {
+        return maxPrefillLength;
+    }
+
+    /** Longest sequence after this step (context plus new tokens), prefill or decode. */
+    public int maxSequenceLength() {
+        return maxSequenceLength;
     }
 
     public int swapOutBlocks() {

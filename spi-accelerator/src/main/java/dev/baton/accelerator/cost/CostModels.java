@@ -11,8 +11,12 @@ public final class CostModels {
     private CostModels() {
     }
 
-    /** The best cost model Baton has for this device, model and parallelism. */
-    public static CostModel forDevice(DeviceInfo device, ModelShape model, Parallelism par, int blockSize) {
-        return new RooflineCostModel(device, model, par, blockSize, RooflineCostModel.Coefficients.DEFAULT);
+    /**
+     * The best cost model Baton has for this device, model and parallelism: the {@link CalibratedCostModel} over the
+     * built-in {@link Calibration} (measured curves where the configuration was profiled, fitted roofline
+     * efficiencies elsewhere; {@link CalibratedCostModel#describe()} says which).
+     */
+    public static CalibratedCostModel forDevice(DeviceInfo device, ModelShape model, Parallelism par, int blockSize) {
+        return new CalibratedCostModel(device, model, par, blockSize, Calibration.builtIn());
     }
 }

@@ -1,0 +1,52 @@
+package dev.baton.accelerator;
+
+import dev.baton.api.plan.BlockMoveKind;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The aggregates a cost model reads, as schedulers feed them. */
+class StepShapeTest {
+
+    @Test
+    void decodes_and_prefill_chunks_are_told_apart_by_query_count_and_context() {
+        StepShape s = new StepShape()
+                .addSequence(512, 1000, 0, false)     // a prompt chunk
+                .addSequence(1, 2000, 0, true)        // a decode
+                .addSequence(4, 3000, 3, true)        // a decode verifying 3 drafts
+                .addSequence(1, 0, 0, true);          // a one-token prompt
+        assertThat(s.numSeqs()).isEqualTo(4);
+        assertThat(s.numTokens()).isEqualTo(518);
+        assertThat(s.numDecodeSeqs()).isEqualTo(2);
+        assertThat(s.numPrefillSeqs()).isEqualTo(2);
+        assertThat(s.decodeContext()).isEqualTo(5000);
+        assertThat(s.maxDecodeContext()).isEqualTo(3000);
+        assertThat(s.multiQuerySeqs()).isEqualTo(1);
+        assertThat(s.multiQueryTokens()).isEqualTo(512);
+        assertThat(s.multiQueryPairs()).isEqualTo(512.0 * 1000 + 512.0 * 513 / 2);
+        assertThat(s.maxPrefillLength()).isEqualTo(1512);
+        assertThat(s.maxSequenceLength()).isEqualTo(3004);
+        assertThat(s.sampledSeqs()).isEqualTo(3);
+        // One logit row per sampling sequence, plus one per draft being verified.
+        assertThat(s.sampledPositions()).isEqualTo(1 + 4 + 1);
+        assertThat(s.kvTokensRead()).isEqualTo(1000 + 2000 + 3000 + 518);
+    }
+
+    @Test
+    void clear_empties_every_aggregate() {
+        StepShape s = new StepShape().addSequence(512, 1000, 0, true).addMoves(BlockMoveKind.COPY, 3);
+        s.clear();
+        assertThat(s.numSeqs()).isZero();
+        assertThat(s.sampledPositions()).isZero();
+        assertThat(s.multiQuerySeqs()).isZero();
+        assertThat(s.multiQueryPairs()).isZero();
+        assertThat(s.maxSequenceLength()).isZero();
+        assertThat(s.maxPrefillLength()).isZero();
+        assertThat(s.copyBlocks()).isZero();
+    }
+
+    @Test
+    void sequences_without_new_tokens_are_ignored() {
+        assertThat(new StepShape().addSequence(0, 100, 0, true).numSeqs()).isZero();
+    }
+}
