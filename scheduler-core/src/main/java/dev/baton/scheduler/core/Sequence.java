@@ -24,6 +24,9 @@ public final class Sequence implements TokenSequence {
     // Copied from the request so that a step touches only this object (each hop is a cache miss at 4096 sequences).
     private final SamplingParams sampling;
     private final int maxTokens;
+    private final int minTokens;
+    private final boolean ignoreEos;
+    private final boolean hasStopTokens;
     private final int loraSlot;
     private final SequenceListener listener;
     private int[] output = new int[4];
@@ -54,6 +57,9 @@ public final class Sequence implements TokenSequence {
         this.prompt = request.request().promptTokens();
         this.sampling = request.request().sampling();
         this.maxTokens = sampling.maxTokens();
+        this.minTokens = sampling.minTokens();
+        this.ignoreEos = sampling.ignoreEos();
+        this.hasStopTokens = sampling.stopTokenIds().length > 0;
         this.loraSlot = request.loraSlot();
         this.listener = request.listener();
         this.status = sampleIndex == 0 ? SequenceStatus.WAITING : SequenceStatus.AWAITING_FORK;
@@ -80,6 +86,19 @@ public final class Sequence implements TokenSequence {
     /** The most tokens this sequence may generate. */
     public int maxTokens() {
         return maxTokens;
+    }
+
+    int minTokens() {
+        return minTokens;
+    }
+
+    boolean ignoreEos() {
+        return ignoreEos;
+    }
+
+    /** Whether {@code token} is one of the request's stop tokens (no memory touched when it has none). */
+    boolean isStopToken(int token) {
+        return hasStopTokens && sampling.isStopToken(token);
     }
 
     /** The LoRA adapter slot of its request, 0 for the base model. */

@@ -6,7 +6,6 @@ import dev.baton.api.plan.BlockTable;
 import dev.baton.api.plan.StepPlan;
 import dev.baton.api.plan.StepResult;
 import dev.baton.api.request.InferenceRequest;
-import dev.baton.api.request.SamplingParams;
 import dev.baton.kv.CacheKeyContext;
 import dev.baton.kv.KvCacheManager;
 import dev.baton.scheduler.EngineConfig;
@@ -506,7 +505,6 @@ public final class StepScheduler implements RunningBatch {
     }
 
     private void appendTokens(Sequence seq, StepResult result, int i, int sampled, long now) {
-        SamplingParams sp = seq.sampling();
         int from = seq.numOutput();
         FinishReason reason = null;
         int token = -1;
@@ -514,7 +512,7 @@ public final class StepScheduler implements RunningBatch {
         for (int k = 0; k < sampled && reason == null; k++) {
             token = result.sampled(i, k);
             seq.appendOutput(token);
-            reason = stopReason(seq, sp, token);
+            reason = stopReason(seq, token);
         }
         int appended = seq.numOutput() - from;
         if (from == 0) {
@@ -526,7 +524,7 @@ public final class StepScheduler implements RunningBatch {
             forkSamples(seq.request());
         }
         if (reason != null) {
-            boolean byStopToken = reason == FinishReason.STOP && !(token == eosTokenId && !sp.ignoreEos());
+            boolean byStopToken = reason == FinishReason.STOP && !(token == eosTokenId && !seq.ignoreEos());
             finish(seq, reason, byStopToken ? token : -1, now);
         }
     }
@@ -535,17 +533,17 @@ public final class StepScheduler implements RunningBatch {
      * vLLM's stop rules for the token just appended, in vLLM's order: nothing stops before {@code minTokens}; then EOS
      * (unless ignored), a stop token, {@code maxTokens}, the model length. Returns null to continue.
      */
-    private FinishReason stopReason(Sequence seq, SamplingParams sp, int token) {
-        if (seq.numOutput() < sp.minTokens()) {
+    private FinishReason stopReason(Sequence seq, int token) {
+        if (seq.numOutput() < seq.minTokens()) {
             return null;
         }
-        if (!sp.ignoreEos() && token == eosTokenId) {
+        if (!seq.ignoreEos() && token == eosTokenId) {
             return FinishReason.STOP;
         }
-        if (sp.isStopToken(token)) {
+        if (seq.isStopToken(token)) {
             return FinishReason.STOP;
         }
-        if (seq.numOutput() >= sp.maxTokens() || seq.length() >= maxModelLen) {
+        if (seq.numOutput() >= seq.maxTokens() || seq.length() >= maxModelLen) {
             return FinishReason.LENGTH;
         }
         return null;
