@@ -18,4 +18,5 @@ module dev.baton.scheduler {
     exports dev.baton.scheduler.admission;
     exports dev.baton.scheduler.engine;
     exports dev.baton.scheduler.metrics;
+    exports dev.baton.scheduler.spec;
 }

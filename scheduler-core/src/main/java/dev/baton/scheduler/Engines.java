@@ -20,6 +20,8 @@ import dev.baton.scheduler.preemption.VictimSelector;
 import dev.baton.scheduler.queue.FcfsQueue;
 import dev.baton.scheduler.queue.RequestQueue;
 import dev.baton.scheduler.queue.StrictPriorityQueue;
+import dev.baton.scheduler.spec.SpeculativeConfig;
+import dev.baton.scheduler.spec.SpeculativeDecoder;
 
 import java.util.Objects;
 import java.util.concurrent.Executor;
@@ -60,6 +62,7 @@ public final class Engines {
         private Executor deliveryExecutor;
         private Clock clock;
         private Consumer<KvCacheConfig.Builder> kvCustomizer = b -> { };
+        private SpeculativeConfig speculative;
 
         private Builder() {
         }
@@ -146,6 +149,15 @@ public final class Engines {
             return this;
         }
 
+        /**
+         * Speculative decoding: a proposer and a draft-length policy (see {@link SpeculativeDecoder}); null turns it
+         * off. Needs synchronous scheduling. The configuration's proposer and policy serve this one engine.
+         */
+        public Builder speculative(SpeculativeConfig speculative) {
+            this.speculative = speculative;
+            return this;
+        }
+
         /** The single-threaded core, for simulations that drive steps themselves. */
         public EngineCore buildCore() {
             Accelerator dev = openDevice();
@@ -171,7 +183,13 @@ public final class Engines {
             AdmissionContext ctx = new AdmissionContext(c, maxModelLen, dev.model().vocabSize(), layout.blockSize(),
                     layout.numDeviceBlocks() - 1, config.maxQueuedRequests(), config.maxQueuedTokens(),
                     dev.costModel());
-            return new EngineCore(config, scheduler, dev, c, ctx, admission, metrics);
+            if (speculative != null && config.asyncScheduling()) {
+                throw new IllegalArgumentException("speculative decoding needs synchronous scheduling: drafts are "
+                        + "proposed from the tokens of the step before; set asyncScheduling(false) or drop "
+                        + "speculative(...)");
+            }
+            SpeculativeDecoder spec = speculative == null ? null : new SpeculativeDecoder(speculative, scheduler, dev);
+            return new EngineCore(config, scheduler, dev, c, ctx, admission, metrics, spec);
         }
 
         /** A running engine on its own thread. */

@@ -39,6 +39,23 @@ public interface Accelerator extends AutoCloseable {
         return 0;
     }
 
+    /**
+     * Whether this device verifies {@code k} draft tokens per sequence cheaply (a GPU binding captures one graph per
+     * verification shape; other lengths are padded or fall back to slower paths, vLLM #49548). A draft-length policy
+     * only chooses supported lengths; {@code 0} (no speculation) must always be supported. Default: every length.
+     */
+    default boolean supportsDraftLength(int k) {
+        return k >= 0;
+    }
+
+    /**
+     * What changing the per-sequence draft length between two steps costs, in nanoseconds (switching compiled
+     * shapes); a draft-length policy weighs it against the predicted gain. Default: nothing.
+     */
+    default long draftLengthSwitchNanos() {
+        return 0;
+    }
+
     /** Starts executing {@code plan}: its block moves, then its forward pass. */
     void launch(StepPlan plan);
 

@@ -47,7 +47,23 @@ public final class SpecDecodeStats {
         return draftTokens == 0 ? 0 : (double) acceptedTokens / draftTokens;
     }
 
+    /** 1 + accepted tokens / drafts: tokens per verification including the bonus or recovered one (1 without drafts). */
     public double meanAcceptanceLength() {
-        return drafts == 0 ? 0 : 1.0 + (double) acceptedTokens / drafts;
+        return drafts == 0 ? 1 : 1.0 + (double) acceptedTokens / drafts;
+    }
+
+    /** Unconditional acceptance rate of draft position {@code position}: accepted there / drafts (0 without drafts). */
+    public double acceptanceRateAt(int position) {
+        return drafts == 0 ? 0 : (double) acceptedAt(position) / drafts;
+    }
+
+    /** Highest draft position accepted so far, plus one (the length of the per-position counters in use). */
+    public int numPositions() {
+        for (int i = acceptedPerPosition.length - 1; i >= 0; i--) {
+            if (acceptedPerPosition[i] > 0) {
+                return i + 1;
+            }
+        }
+        return 0;
     }
 }

@@ -104,6 +104,8 @@ public final class StepScheduler implements RunningBatch {
     private long totalRecomputedTokens;
     private boolean runningDirty;
     private final SpecDecodeStats specStats = new SpecDecodeStats();
+    /** KV slots held beyond a decoding sequence's step for a drafter that writes into its blocks (0: none). */
+    private int draftLookahead;
 
     /**
      * @param cfg         scheduler knobs
@@ -195,7 +197,7 @@ public final class StepScheduler implements RunningBatch {
             }
             int drafts = draftsWithin(seq, n);
             boolean self = false;
-            while (!kv.allocateSlots(seq.kv(), seq.numComputed(), n, 0)) {
+            while (!kv.allocateSlots(seq.kv(), seq.numComputed(), n, lookahead(seq, n))) {
                 int v = victims.selectVictim(this, seq);
                 Sequence victim = running[v];
                 budget += undoDecision(victim);
@@ -307,6 +309,17 @@ public final class StepScheduler implements RunningBatch {
         }
         n = Math.min(n, budget);
         return Math.min(n, maxModelLen - 1 - seq.numComputed());
+    }
+
+    /**
+     * Speculative lookahead slots for a running sequence computing {@code n} tokens: only in decode, capped at the model
+     * length (vLLM's {@code num_lookahead_tokens}).
+     */
+    private int lookahead(Sequence seq, int n) {
+        if (draftLookahead == 0 || seq.numComputed() < seq.length() - 1) {
+            return 0;
+        }
+        return Math.max(0, Math.min(draftLookahead, maxModelLen - seq.numComputed() - n));
     }
 
     /** Drafts among a running sequence's {@code n} tokens: only when the step completes its known tokens (SCH-4). */
@@ -920,8 +933,22 @@ public final class StepScheduler implements RunningBatch {
     }
 
     /**
-     * Offers draft tokens for a running sequence's next step (from a proposer). They are verified by the device;
-     * rejected positions are rolled back when the result is applied.
+     * KV slots to hold beyond each decoding step for a drafter that writes its own KV into the sequence's blocks
+     * (vLLM's {@code num_lookahead_tokens}: {@code k} for EAGLE/MTP heads on the device, 0 for n-gram lookup or a draft
+     * model with its own cache). Set once, by the speculative decoder, before the first step.
+     */
+    public void setDraftLookahead(int slots) {
+        if (slots < 0) {
+            throw new IllegalArgumentException("draft lookahead must not be negative, got " + slots);
+        }
+        this.draftLookahead = slots;
+    }
+
+    /**
+     * Offers draft tokens for a running sequence's next step (from a proposer); a count of 0 withdraws earlier drafts.
+     * They are trimmed to the model length and the output still allowed, and ignored with one-step-ahead scheduling
+     * (the next step is planned before this one's tokens are known). The device verifies them; rejected positions
+     * are rolled back when the result is applied and never reach the prefix cache.
      */
     public void proposeDrafts(Sequence seq, int[] tokens, int count) {
         if (seq.status() != SequenceStatus.RUNNING || cfg.asyncScheduling()) {

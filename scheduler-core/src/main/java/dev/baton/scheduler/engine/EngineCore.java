@@ -17,6 +17,8 @@ import dev.baton.scheduler.core.StepScheduler;
 import dev.baton.scheduler.metrics.LatencyStats;
 import dev.baton.scheduler.metrics.MetricsSink;
 import dev.baton.scheduler.metrics.VllmMetrics;
+import dev.baton.scheduler.spec.SpecDecodeMetrics;
+import dev.baton.scheduler.spec.SpeculativeDecoder;
 
 /**
  * The engine's single-threaded heart: drives a {@link StepScheduler} and an {@link Accelerator} one step at a time,
@@ -27,6 +29,12 @@ import dev.baton.scheduler.metrics.VllmMetrics;
  * Synchronous: plan, launch, await, apply. One-step-ahead ({@code async-scheduling}): plan step N+1 while the device
  * runs step N, then await N, launch N+1 at once, and apply N while N+1 runs -- the device never waits for the
  * scheduler (vLLM's AsyncScheduler, SGLang's overlap scheduler). Tokens sampled by N are placeholders in N+1's plan.
+ *
+ * <h2>Speculative decoding</h2>
+ * With a {@link SpeculativeDecoder} (synchronous stepping only), each step calls it at two marked points: after the
+ * result is applied, to propose the next step's drafts, and before the next plan is launched, to attach draft
+ * distributions to it. Speculative-decoding counters are published under vLLM's names whether or not drafts come from
+ * the decoder.
  *
  * <h2>Faults</h2>
  * A {@link RuntimeException} from the device fails the step: its requests end with DEVICE_ERROR (or are requeued, by
@@ -49,6 +57,9 @@ public final class EngineCore implements SequenceListener {
     private final ScheduledStep stepA;
     private final ScheduledStep stepB;
     private final StepResult result;
+    /** Speculative-decoding coordination, or null without speculation. */
+    private final SpeculativeDecoder speculative;
+    private final SpecDecodeMetrics specMetrics = new SpecDecodeMetrics();
 
     private ScheduledStep inFlight;
     private volatile long stepStartedNanos = -1;
@@ -62,6 +73,21 @@ public final class EngineCore implements SequenceListener {
 
     public EngineCore(EngineConfig cfg, StepScheduler scheduler, Accelerator device, Clock clock,
                       AdmissionContext admission, AdmissionPolicy admissionPolicy, MetricsSink metrics) {
+        this(cfg, scheduler, device, clock, admission, admissionPolicy, metrics, null);
+    }
+
+    /**
+     * @param speculative speculative-decoding coordination over {@code scheduler} and {@code device}, or null
+     * @throws IllegalArgumentException if {@code speculative} is given with one-step-ahead scheduling
+     */
+    public EngineCore(EngineConfig cfg, StepScheduler scheduler, Accelerator device, Clock clock,
+                      AdmissionContext admission, AdmissionPolicy admissionPolicy, MetricsSink metrics,
+                      SpeculativeDecoder speculative) {
+        if (speculative != null && cfg.asyncScheduling()) {
+            throw new IllegalArgumentException("speculative decoding needs synchronous scheduling; set "
+                    + "asyncScheduling(false)");
+        }
+        this.speculative = speculative;
         this.cfg = cfg;
         this.scheduler = scheduler;
         this.device = device;
@@ -120,6 +146,9 @@ public final class EngineCore implements SequenceListener {
         if (s.isEmpty()) {
             return false;
         }
+        if (speculative != null) {
+            speculative.beforeLaunch(s); // [speculative decoding] draft distributions into the plan
+        }
         long planNanos = System.nanoTime() - t0;
         result.reset(s.plan());
         try {
@@ -134,6 +163,9 @@ public final class EngineCore implements SequenceListener {
         stepStartedNanos = -1;
         long t1 = System.nanoTime();
         scheduler.apply(s, result);
+        if (speculative != null) {
+            speculative.afterApply(s, result); // [speculative decoding] observe acceptance, propose the next drafts
+        }
         afterStep(s, planNanos + System.nanoTime() - t1);
         return true;
     }
@@ -244,6 +276,7 @@ public final class EngineCore implements SequenceListener {
             lastHits = kvs.hitTokens();
         }
         admission.publishLoad(running, usage, scheduler.queuedTokens());
+        specMetrics.publish(scheduler.specDecodeStats(), metrics);
     }
 
     // ================================================================== listener: metrics, then the embedding's listener
@@ -279,6 +312,9 @@ public final class EngineCore implements SequenceListener {
 
     @Override
     public void sequenceFinished(Sequence seq, long now) {
+        if (speculative != null) {
+            speculative.sequenceFinished(seq); // [speculative decoding] the proposer drops the sequence's state
+        }
         Request r = seq.request();
         if (r.isFinished()) {
             finishedRequests++;
@@ -338,6 +374,11 @@ public final class EngineCore implements SequenceListener {
 
     public StepScheduler scheduler() {
         return scheduler;
+    }
+
+    /** The speculative decoder, or null without speculation. */
+    public SpeculativeDecoder speculative() {
+        return speculative;
     }
 
     public Accelerator device() {

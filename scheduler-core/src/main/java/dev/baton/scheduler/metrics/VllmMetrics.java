@@ -27,6 +27,12 @@ package dev.baton.scheduler.metrics;
  *   <tr><td>{@value #REQUEST_PROMPT_TOKENS}</td><td>histogram</td><td>prompt length of finished requests</td></tr>
  *   <tr><td>{@value #REQUEST_GENERATION_TOKENS}</td><td>histogram</td><td>output length of finished requests</td></tr>
  *   <tr><td>{@value #ITERATION_TOKENS}</td><td>histogram</td><td>tokens scheduled per step</td></tr>
+ *   <tr><td>{@value #SPEC_DECODE_NUM_DRAFTS}</td><td>counter</td><td>verifications of a sequence's drafts (one per
+ *   sequence per step with drafts)</td></tr>
+ *   <tr><td>{@value #SPEC_DECODE_NUM_DRAFT_TOKENS}</td><td>counter</td><td>draft tokens verified</td></tr>
+ *   <tr><td>{@value #SPEC_DECODE_NUM_ACCEPTED_TOKENS}</td><td>counter</td><td>draft tokens accepted</td></tr>
+ *   <tr><td>{@value #SPEC_DECODE_NUM_ACCEPTED_TOKENS_PER_POS}</td><td>counter, label {@code position}</td><td>draft
+ *   tokens accepted at each draft position (0-based)</td></tr>
  *   <tr><td>{@value #REJECTIONS}</td><td>counter, label {@code reason}</td><td>Baton: refusals at admission by reason</td></tr>
  *   <tr><td>{@value #SCHEDULER_STEP_SECONDS}</td><td>histogram, s</td><td>Baton: CPU time of planning and applying one step</td></tr>
  * </table>
@@ -52,6 +58,10 @@ public final class VllmMetrics {
     public static final String REQUEST_PROMPT_TOKENS = "vllm:request_prompt_tokens";
     public static final String REQUEST_GENERATION_TOKENS = "vllm:request_generation_tokens";
     public static final String ITERATION_TOKENS = "vllm:iteration_tokens_total";
+    public static final String SPEC_DECODE_NUM_DRAFTS = "vllm:spec_decode_num_drafts";
+    public static final String SPEC_DECODE_NUM_DRAFT_TOKENS = "vllm:spec_decode_num_draft_tokens";
+    public static final String SPEC_DECODE_NUM_ACCEPTED_TOKENS = "vllm:spec_decode_num_accepted_tokens";
+    public static final String SPEC_DECODE_NUM_ACCEPTED_TOKENS_PER_POS = "vllm:spec_decode_num_accepted_tokens_per_pos";
     public static final String REJECTIONS = "baton:rejections";
     public static final String SCHEDULER_STEP_SECONDS = "baton:scheduler_step_seconds";
 

@@ -12,6 +12,8 @@ import dev.baton.accelerator.ModelShape;
 import dev.baton.accelerator.Parallelism;
 import dev.baton.accelerator.StepShape;
 import dev.baton.accelerator.cost.CostModels;
+import dev.baton.accelerator.sampling.SamplingStream;
+import dev.baton.accelerator.sampling.SyntheticAcceptance;
 import dev.baton.api.Clock;
 import dev.baton.api.VirtualClock;
 import dev.baton.api.plan.StepPlan;
@@ -40,12 +42,28 @@ import java.util.function.Function;
  * or without speculation. The end-of-sequence token is never produced unless
  * {@code sim.eos-probability} is set, so requests run to {@code maxTokens} as trace replay expects.
  *
+ * <h2>Synthetic acceptance</h2>
+ * A simulated device has no draft model to be right or wrong, so it can model a proposer by its acceptance rates
+ * instead (vLLM's {@code rejection_sample_method="synthetic"}, {@link SyntheticAcceptance}): with
+ * {@code sim.acceptance=a} every draft position is accepted with conditional probability {@code a} (the i.i.d. model of
+ * Leviathan et al., unconditional rates {@code a^i}); with {@code sim.acceptance-rates=a1,a2,...} position {@code i} is
+ * reached and accepted with unconditional probability {@code a_i} (non-increasing; positions beyond the list are
+ * rejected). Draft {@code j} of a sequence is accepted iff it is a token id and
+ * {@code uniform(seed, position, ACCEPT, 0) < c_j}, so outcomes are seeded and reproducible. The tokens emitted are
+ * always the device's own, accepted or not: speculation changes how many tokens a step produces, never which.
+ * The cost model charges a verification step for all its {@code 1 + k} tokens of each sequence.
+ *
+ * <h2>Draft lengths</h2>
+ * {@code sim.draft-lengths=0,1,2,4} declares the draft lengths the device verifies cheaply
+ * ({@link #supportsDraftLength}); the default is every length.
+ *
  * <p>Confined to the engine thread, like every {@link Accelerator}.
  */
 public final class SimAccelerator implements Accelerator {
 
     /** Options this provider understands. */
-    public static final Set<String> OPTIONS = Set.of("sim.realtime", "sim.eos-probability", "sim.fail-step");
+    public static final Set<String> OPTIONS = Set.of("sim.realtime", "sim.eos-probability", "sim.fail-step",
+            "sim.acceptance", "sim.acceptance-rates", "sim.draft-lengths");
 
     private final DeviceInfo device;
     private final ModelShape model;
@@ -56,6 +74,10 @@ public final class SimAccelerator implements Accelerator {
     private final boolean realtime;
     private final double eosProbability;
     private final long failStep;
+    /** Conditional acceptance rate of draft position j (synthetic acceptance), or null for the greedy rule. */
+    private final double[] acceptance;
+    /** Supported draft lengths (sorted), or null for all. */
+    private final int[] draftLengths;
     private final StepShape shape = new StepShape();
 
     private int[] lastToken = new int[64];
@@ -87,6 +109,8 @@ public final class SimAccelerator implements Accelerator {
             throw new IllegalArgumentException("sim.eos-probability must be in [0, 1], got " + eosProbability);
         }
         this.failStep = parsedOption(config, "sim.fail-step", "-1", Long::parseLong, "an integer");
+        this.acceptance = acceptanceOption(config);
+        this.draftLengths = draftLengthsOption(config);
         int blocks;
         long bytesPerBlock;
         if (config.numGpuBlocksOverride() > 0) {
@@ -137,6 +161,11 @@ public final class SimAccelerator implements Accelerator {
     }
 
     @Override
+    public boolean supportsDraftLength(int k) {
+        return k == 0 || (k > 0 && (draftLengths == null || Arrays.binarySearch(draftLengths, k) >= 0));
+    }
+
+    @Override
     public void launch(StepPlan plan) {
         if (launched) {
             throw new IllegalStateException("launch called twice without await");
@@ -171,7 +200,7 @@ public final class SimAccelerator implements Accelerator {
                 continue;
             }
             // The device's "target" is a point mass on tokenAt(seed, position, previous token); drafts are verified
-            // against it with the greedy rule, so speculation never changes the tokens.
+            // against it with the greedy rule (or accepted synthetically), so speculation never changes the tokens.
             int k = plan.numDrafts(i);
             int first = plan.numTokens(i) - 1 - k;
             int previous = plan.token(i, first);
@@ -183,7 +212,7 @@ public final class SimAccelerator implements Accelerator {
             for (int j = 0; j <= k; j++) {
                 int token = tokenAt(seed, position + j, previous);
                 pendingSampled[off + pendingCount[i]++] = token;
-                if (j == k || plan.token(i, first + 1 + j) != token) {
+                if (j == k || !accepts(plan, i, first + 1 + j, j, position + j, token)) {
                     break;
                 }
                 previous = token;
@@ -231,6 +260,74 @@ public final class SimAccelerator implements Accelerator {
     @Override
     public void close() {
         // Nothing to release.
+    }
+
+    /** Whether draft {@code j} (input {@code input} of sequence {@code i}, at {@code position}) is accepted. */
+    private boolean accepts(StepPlan plan, int i, int input, int j, int position, int target) {
+        int draft = plan.token(i, input);
+        if (acceptance == null) {
+            return draft == target;
+        }
+        return draft >= 0 && SamplingStream.uniform(plan.seed(i), position, SamplingStream.Purpose.ACCEPT, 0)
+                < conditionalRate(j);
+    }
+
+    private double conditionalRate(int j) {
+        return j < acceptance.length ? acceptance[j] : acceptance.length == 1 ? acceptance[0] : 0;
+    }
+
+    private static double[] acceptanceOption(AcceleratorConfig config) {
+        String single = config.options().get("sim.acceptance");
+        String rates = config.options().get("sim.acceptance-rates");
+        if (single != null && rates != null) {
+            throw new IllegalArgumentException("sim.acceptance (one conditional rate for every draft position) and "
+                    + "sim.acceptance-rates (unconditional rates per position) exclude each other; set one");
+        }
+        if (single != null) {
+            double a = parsedOption(config, "sim.acceptance", "0", Double::parseDouble, "a number");
+            if (!(a >= 0 && a <= 1)) {
+                throw new IllegalArgumentException("sim.acceptance must be in [0, 1], got " + a);
+            }
+            return new double[] {a};
+        }
+        if (rates == null) {
+            return null;
+        }
+        String[] parts = rates.split(",");
+        double[] a = new double[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                a[i] = Double.parseDouble(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("sim.acceptance-rates must be comma-separated numbers, got '"
+                        + rates + "'", e);
+            }
+        }
+        double[] conditional = SyntheticAcceptance.ofUnconditionalRates(a).conditionalRates();
+        // A list of one rate would read as "every position" above: extend it with a rejected position.
+        return conditional.length == 1 ? new double[] {conditional[0], 0} : conditional;
+    }
+
+    private static int[] draftLengthsOption(AcceleratorConfig config) {
+        String v = config.options().get("sim.draft-lengths");
+        if (v == null) {
+            return null;
+        }
+        String[] parts = v.split(",");
+        int[] k = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                k[i] = Integer.parseInt(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("sim.draft-lengths must be comma-separated integers, got '" + v
+                        + "'", e);
+            }
+            if (k[i] < 0) {
+                throw new IllegalArgumentException("sim.draft-lengths must not be negative, got '" + v + "'");
+            }
+        }
+        Arrays.sort(k);
+        return k;
     }
 
     private static boolean booleanOption(AcceleratorConfig config, String key) {

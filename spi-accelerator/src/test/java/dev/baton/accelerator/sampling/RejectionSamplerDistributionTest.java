@@ -13,9 +13,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The stochastic verifier is lossless: whatever the draft distribution {@code q}, the emitted tokens are distributed as
  * the target {@code p} (Leviathan et al., Theorem 1). Pearson chi-square tests at a fixed seed set, each with a
- * false-alarm rate of {@value #ALPHA} (the chance that a correct verifier fails one check); with the checks below the
- * suite's false-alarm rate is under 1e-5. A verifier that keeps drafts it should reject, or resamples from {@code p}
- * instead of the residual, fails them by a wide margin (p-values far below 1e-20 at these sample sizes).
+ * false-alarm rate of {@value #ALPHA} (the chance that a correct verifier fails one check); with the 16 checks below
+ * the suite's false-alarm rate is under 2e-5. A verifier that keeps drafts it should reject, or resamples from
+ * {@code p} instead of the residual, fails them by a wide margin (p-values far below 1e-20 at these sample sizes).
+ * Targets truncated by top-k/top-p have zero cells, where a single emitted token fails the check outright.
  */
 class RejectionSamplerDistributionTest {
 
@@ -41,13 +42,23 @@ class RejectionSamplerDistributionTest {
         float[] overlap = new float[VOCAB];
         overlap[3] = 0.5f;
         overlap[7] = 0.5f;
+        // A target truncated by top-k 4 then top-p 0.8 (zeros outside its kept set; a zero cell with any count fails
+        // the chi-square check outright, so this also checks that no token outside the set is ever emitted).
+        float[] logits = new float[VOCAB];
+        for (int v = 0; v < VOCAB; v++) {
+            logits[v] = (float) rnd.nextGaussian();
+        }
+        float[] truncated = new float[VOCAB];
+        new TokenSampler(VOCAB).distribution(logits, 0, 1.0, 4, 0.8, truncated, 0);
         return Stream.of(
                 Arguments.of("random p, random q", p1, q1),
                 Arguments.of("p uniform-ish, q concentrated on one token", p1, skewed),
                 Arguments.of("q = p", p1, p1.clone()),
                 Arguments.of("disjoint supports", lowHalf, highHalf),
                 Arguments.of("q supported on two tokens of p's support", p1, overlap),
-                Arguments.of("one-hot drafts (no q rows), random p", p1, null));
+                Arguments.of("one-hot drafts (no q rows), random p", p1, null),
+                Arguments.of("p truncated by top-k/top-p, q over the whole vocabulary", truncated, q1),
+                Arguments.of("p truncated by top-k/top-p, one-hot drafts", truncated, null));
     }
 
     @ParameterizedTest(name = "SPEC-15: {0}")
