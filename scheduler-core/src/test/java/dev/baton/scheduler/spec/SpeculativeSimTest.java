@@ -151,17 +151,19 @@ class SpeculativeSimTest {
 
     @Test
     @DisplayName("the goodput policy speculates deeply at batch 1 with high acceptance and not at all at batch 256 "
-            + "with low acceptance; its EMA tracks the device's acceptance")
+            + "with very low acceptance; its EMA tracks the device's acceptance")
     void goodputExtremes() {
         GoodputPolicy deep = new GoodputPolicy();
         List<Integer> low = goodput(1, 0.9, 400, deep);
         assertThat(low.subList(low.size() / 2, low.size())).allSatisfy(k -> assertThat(k).isGreaterThanOrEqualTo(6));
         assertThat(deep.estimate().conditional(0)).isCloseTo(0.9, offset(0.08));
-        // 256 requests of equal length, prefilled over 4 steps: the batch is full for all but the last few steps.
+        // 256 requests of equal length, prefilled over 4 steps: the batch is full for all but the last few steps. On
+        // the calibrated H100 profile a verify step of 256 x 2 tokens costs 1.28x a plain decode step, so at
+        // acceptance 0.3 one draft is break-even; at 0.1 it clearly does not pay.
         GoodputPolicy off = new GoodputPolicy();
-        List<Integer> high = goodput(256, 0.3, 60, off);
+        List<Integer> high = goodput(256, 0.1, 60, off);
         assertThat(high.subList(5, high.size() - 8)).allSatisfy(k -> assertThat(k).isZero());
-        assertThat(off.estimate().conditional(0)).isCloseTo(0.3, offset(0.1));
+        assertThat(off.estimate().conditional(0)).isCloseTo(0.1, offset(0.1));
     }
 
     @Test
