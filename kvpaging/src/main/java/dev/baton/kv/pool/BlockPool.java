@@ -193,6 +193,11 @@ public final class BlockPool {
         return block >= firstBlock && segment[block] != IN_USE;
     }
 
+    /** The next victim candidate of segment {@code s} (its head), or the sentinel if the segment is empty. */
+    int head(int s) {
+        return next[numBlocks + s];
+    }
+
     /** Free blocks in segment {@code s} of the policy. */
     public int segmentSize(int s) {
         return segmentSize[s];
@@ -407,11 +412,6 @@ public final class BlockPool {
             if (leafOnly && s != parked && children[b] > 0) {
                 // An interior block at the head: park it until its last cached child is evicted.
                 moveToTail(b, s, parked);
-                continue;
-            }
-            int again = policy.secondChance(b, s);
-            if (again >= 0) {
-                moveToTail(b, s, again);
                 continue;
             }
             unlink(b);
