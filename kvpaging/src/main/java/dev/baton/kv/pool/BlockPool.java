@@ -217,9 +217,7 @@ public final class BlockPool {
         }
         int b = popVictim();
         numFree--;
-        segment[b] = IN_USE;
-        prev[b] = -1;
-        next[b] = -1;
+        segment[b] = IN_USE; // its prev/next links are stale from here on and never read while it is in use
         refCount[b] = 1;
         allocationGeneration[b]++;
         if (cached[b]) {
