@@ -10,7 +10,8 @@ import java.util.Objects;
  *
  * @param blockSize            tokens per block
  * @param numDeviceBlocks      device blocks including the null block 0 (so {@code numDeviceBlocks - 1} are usable)
- * @param numHostBlocks        host-tier blocks (0: no host tier, no swap, no offload)
+ * @param numHostBlocks        host-tier blocks (0: no host tier, no swap, no offload); with sliding-window groups
+ *                             the host tier serves swap preemption only (no offload, no host-tier prefix hits)
  * @param enablePrefixCaching  whether full blocks are hashed and shared
  * @param hashAlgorithm        how block hashes are computed
  * @param hashSeed             the root of every hash chain; deployments that share a cache index (router, other
