@@ -21,9 +21,9 @@ import java.util.function.Supplier;
  * prefix indexes, and every findable block holds the content its hash stands for. Every step checks that each
  * scheduled sequence's blocks (hits, copies, swap-ins included) hold its own KV (see {@link KvModel}).
  */
-class KvManagerProperties {
+class KvManagerPropertyTest {
 
-    private static final int TRIES = 300;
+    private static final int TRIES = 500;
     private static final int ACTIONS = 60;
 
     @Property(tries = TRIES)
@@ -46,7 +46,7 @@ class KvManagerProperties {
         run(chain, SWAPS, COPIES, EVICTIONS);
     }
 
-    @Property(tries = 60)
+    @Property(tries = 200)
     void cachingDisabled(@ForAll("noCaching") ActionChain<KvModel> chain) {
         run(chain, SWAPS, COPIES);
     }
