@@ -40,8 +40,9 @@ public record KvCacheConfig(int blockSize, int numDeviceBlocks, int numHostBlock
         /** vLLM v1: least recently freed first; a chain's tail before its head. */
         LRU,
         /**
-         * Frequency-aware and scan-resistant (after S3-FIFO, with segmented-LRU protection), evicting leaves only:
-         * keeps reused prefixes (shared prompts, returning conversations) when one-off documents flood the cache.
+         * Frequency-aware and scan-resistant: a segmented LRU whose protected segment holds the content TinyLFU's
+         * aging sketch counts as frequently used, evicting leaves only. Keeps popular prefixes (templates, frequent
+         * users' contexts) when one-off documents flood the cache.
          */
         FREQUENCY,
         /**
