@@ -8,10 +8,10 @@ import java.util.Objects;
  * <h2>Design</h2>
  * This is vLLM v1's {@code BlockPool} + {@code FreeKVCacheBlockQueue} ({@code vllm/v1/core/block_pool.py},
  * {@code kv_cache_utils.py}, PR #9972) rebuilt on primitive arrays: there is no object per block. Every block is
- * an index into parallel arrays (a state word that is the reference count of a used block and minus the segment of a
- * free one, intrusive {@code prev}/{@code next} links, cache
- * state), so allocating, freeing, touching a cached block (removing it from the middle of the free list) and
- * evicting are O(1) pointer surgery on {@code int[]}s and allocate nothing.
+ * an index into parallel arrays (a state word that is the reference count of a used block and minus the segment of
+ * a free one, intrusive {@code prev}/{@code next} links, cache state), so allocating, freeing, touching a cached
+ * block (removing it from the middle of the free list) and evicting are O(1) pointer surgery on {@code int[]}s and
+ * allocate nothing.
  *
  * <p>The free blocks live in one or more circular doubly linked <em>segments</em> threaded through the same
  * {@code prev}/{@code next} arrays; segment {@code s} has a sentinel node at index {@code numBlocks + s}, so
@@ -54,7 +54,6 @@ public final class BlockPool {
 
     /** The reserved placeholder block of pools built with a null block. */
     public static final int NULL_BLOCK = 0;
-
 
     private final int numBlocks;
     private final int firstBlock;
