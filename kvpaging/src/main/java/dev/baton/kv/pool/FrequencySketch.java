@@ -23,7 +23,8 @@ final class FrequencySketch {
     private int additions;
 
     FrequencySketch(int capacity) {
-        int width = Integer.highestOneBit(Math.max(16, capacity - 1) << 1) * 8;
+        // Capped at 4 Mi counters a row (16 MiB in all): beyond ~500K blocks estimates get a little coarser.
+        int width = Math.min(1 << 22, Integer.highestOneBit(Math.max(16, capacity - 1) << 1) * 8);
         counters = new byte[4 * width];
         rowMask = width - 1;
         rowShift = Integer.numberOfTrailingZeros(width);
