@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * steady state of a busy engine. Reference: vLLM v1, about 0.7 ms for a new 4096-token request with a 50% prefix hit
  * including hashing.
  *
- * <p>Scores are us per request; {@code gc.alloc.rate.norm} must be 0 B/op.
+ * <p>Scores are us per request; {@code gc.alloc.rate.norm} must be 0 B/op. On a shared machine, {@code -bm sample}
+ * reports the median of undisturbed requests next to the mean, which includes time the thread was descheduled.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

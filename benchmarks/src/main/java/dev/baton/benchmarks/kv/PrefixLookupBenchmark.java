@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * against the stored tokens, through {@link KvCacheManager#lookupPrefix} on a 64-block prompt that is fully cached;
  * plus the bare block hash. Reference: vLLM v1, about 1.1 us to hash one 16-token block with SHA-256 (its default).
  *
- * <p>Scores are ns per block; {@code gc.alloc.rate.norm} must be 0 B/op.
+ * <p>Scores are ns per block; {@code gc.alloc.rate.norm} must be 0 B/op. {@code lookupPerBlock} handles 64 blocks
+ * per invocation, so {@code -bm sample} gives the median of undisturbed lookups on a shared machine.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
