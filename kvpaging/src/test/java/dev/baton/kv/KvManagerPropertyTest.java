@@ -42,6 +42,11 @@ class KvManagerPropertyTest {
     }
 
     @Property(tries = TRIES)
+    void twoFullGroupsWithHostHits(@ForAll("twoGroups") ActionChain<KvModel> chain) {
+        run(chain, HOST_HITS, OFFLOADS, SWAPS, EVICTIONS);
+    }
+
+    @Property(tries = TRIES)
     void hybridSlidingWindowWithSwap(@ForAll("hybrid") ActionChain<KvModel> chain) {
         run(chain, SWAPS, COPIES, EVICTIONS);
     }
@@ -90,6 +95,13 @@ class KvManagerPropertyTest {
         return chains(() -> new KvModel(KvCacheConfig.builder().blockSize(4).numDeviceBlocks(12)
                 .evictionPolicy(KvCacheConfig.EvictionPolicyKind.PRIORITY)
                 .clock(new TickingClock()).build()));
+    }
+
+    @Provide
+    Arbitrary<ActionChain<KvModel>> twoGroups() {
+        return chains(() -> new KvModel(KvCacheConfig.builder().blockSize(4).numDeviceBlocks(24).numHostBlocks(12)
+                .groups(List.of(KvGroupSpec.FULL, KvGroupSpec.FULL))
+                .offloadPolicy(KvCacheConfig.OffloadPolicyKind.ALL).build()));
     }
 
     @Provide
