@@ -67,11 +67,7 @@ final class BlockKeys {
 
     /** Copies the tokens of block {@code index} into the scratch buffer and returns it. */
     int[] loadTokens(PagedSequence seq, int index) {
-        TokenSequence t = seq.tokens;
-        int base = index * blockSize;
-        for (int j = 0; j < blockSize; j++) {
-            scratch[j] = t.tokenAt(base + j);
-        }
+        seq.tokens.copyTo(index * blockSize, scratch, 0, blockSize);
         return scratch;
     }
 

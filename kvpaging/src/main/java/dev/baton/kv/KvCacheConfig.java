@@ -10,7 +10,8 @@ import java.util.Objects;
  *
  * @param blockSize            tokens per block
  * @param numDeviceBlocks      device blocks including the null block 0 (so {@code numDeviceBlocks - 1} are usable)
- * @param numHostBlocks        host-tier blocks (0: no host tier, no swap, no offload)
+ * @param numHostBlocks        host-tier blocks (0: no host tier, no swap, no offload); with sliding-window groups
+ *                             the host tier serves swap preemption only (no offload, no host-tier prefix hits)
  * @param enablePrefixCaching  whether full blocks are hashed and shared
  * @param hashAlgorithm        how block hashes are computed
  * @param hashSeed             the root of every hash chain; deployments that share a cache index (router, other
@@ -39,8 +40,9 @@ public record KvCacheConfig(int blockSize, int numDeviceBlocks, int numHostBlock
         /** vLLM v1: least recently freed first; a chain's tail before its head. */
         LRU,
         /**
-         * Frequency-aware and scan-resistant (after S3-FIFO, with segmented-LRU protection), evicting leaves only:
-         * keeps reused prefixes (shared prompts, returning conversations) when one-off documents flood the cache.
+         * Frequency-aware and scan-resistant: a segmented LRU whose protected segment holds the content TinyLFU's
+         * aging sketch counts as frequently used, evicting leaves only. Keeps popular prefixes (templates, frequent
+         * users' contexts) when one-off documents flood the cache.
          */
         FREQUENCY,
         /**

@@ -573,16 +573,23 @@ final class PagedKvCacheManager implements KvCacheManager, EvictionListener {
             if (from >= full) {
                 continue;
             }
-            keys.ensureHashed(seq, full);
+            keys.ensureHashed(seq, from);
             BlockList t = seq.tables[g];
             int runStart = -1;
             for (int i = from; i < full; i++) {
                 int b = t.get(i);
-                if (b == BlockPool.NULL_BLOCK || pool.isCached(b) || cache.isIndexed(b)) {
+                boolean skip = b == BlockPool.NULL_BLOCK || pool.isCached(b) || cache.isIndexed(b);
+                int[] toks = null;
+                if (i >= seq.numHashed) {
+                    toks = keys.loadTokens(seq, i); // each block's tokens are read once: hashed, then stored
+                    keys.hashLoaded(seq, i, toks);
+                } else if (!skip) {
+                    toks = keys.loadTokens(seq, i);
+                }
+                if (skip) {
                     runStart = flushStored(seq, g, runStart, i);
                     continue;
                 }
-                int[] toks = keys.loadTokens(seq, i);
                 cache.insert(b, seq.hashHi[i], seq.hashLo[i], g, keys.parentHi(seq, i), keys.parentLo(seq, i),
                         seq.extraHi[i], seq.extraLo[i], toks, 0);
                 pool.markCached(b, fullGroup[g] && i > 0 ? t.get(i - 1) : -1, seq.hashLo[i]);

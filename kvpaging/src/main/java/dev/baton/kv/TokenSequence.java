@@ -11,4 +11,14 @@ public interface TokenSequence {
 
     /** Token at {@code index}, {@code 0 <= index < length()}. */
     int tokenAt(int index);
+
+    /**
+     * Copies tokens {@code [from, from + len)} into {@code dst[off..]}; the KV manager reads a whole block at a time
+     * through this. Override it with an array copy when the tokens live in an array; must not allocate.
+     */
+    default void copyTo(int from, int[] dst, int off, int len) {
+        for (int i = 0; i < len; i++) {
+            dst[off + i] = tokenAt(from + i);
+        }
+    }
 }

@@ -83,41 +83,70 @@ class KvConformanceTest {
         }
     }
 
-    @Test
-    @DisplayName("KV-2..KV-5: hits share blocks; free order is [5,4,6,7,8,9,10,3,2,1]; eviction follows it")
-    void kv2to5_prefillSequence() {
+    /** vLLM's {@code test_prefill} scenario, run up to step {@code upTo} (2..5); returns the manager and requests. */
+    private static Object[] prefillScenario(int upTo) {
         PagedKvCacheManager m = manager(11);
         PagedSequence req0 = prefill(m, concat(common(), repeat(3, 7)));
-
-        // KV-2: a second request while req0 runs hits the three common blocks.
         int[] t1 = concat(common(), repeat(3, 5));
         PagedSequence req1 = (PagedSequence) m.open(Tokens.of(t1), CacheKeyContext.NONE);
         assertThat(m.lookupPrefix(req1)).isEqualTo(48);
         assertThat(m.allocateSlots(req1, 48, 5, 0)).isTrue();
         m.commit(req1, 53);
-        assertThat(table(req1)).containsExactly(1, 2, 3, 5);
-        assertThat(m.pool().refCount(1)).isEqualTo(2);
-        assertThat(m.pool().refCount(2)).isEqualTo(2);
-        assertThat(m.pool().refCount(3)).isEqualTo(2);
-        assertThat(m.numFreeBlocks()).isEqualTo(5);
-
-        // KV-3: unhashed partial blocks at the head (LIFO), never-used blocks, then hashed blocks tail first.
+        if (upTo == 2) {
+            return new Object[] {m, req0, req1};
+        }
         m.free(req0);
         m.free(req1);
+        if (upTo == 3) {
+            return new Object[] {m};
+        }
+        PagedSequence req2 = prefill(m, concat(common(), repeat(3, 6)));
+        if (upTo == 4) {
+            return new Object[] {m, req2};
+        }
+        m.free(req2);
+        return new Object[] {m};
+    }
+
+    @Test
+    @DisplayName("KV-2: a request while req0 runs hits the three common blocks and shares them (ref count 2)")
+    void kv2_hitWhileRunning() {
+        Object[] s = prefillScenario(2);
+        PagedKvCacheManager m = (PagedKvCacheManager) s[0];
+        assertThat(table((PagedSequence) s[2])).containsExactly(1, 2, 3, 5);
+        for (int b = 1; b <= 3; b++) {
+            assertThat(m.pool().refCount(b)).isEqualTo(2);
+        }
+        assertThat(m.pool().refCount(4)).isEqualTo(1);
+        assertThat(m.numFreeBlocks()).isEqualTo(5);
+    }
+
+    @Test
+    @DisplayName("KV-3: after both free, the queue is [5,4,6,7,8,9,10,3,2,1]: unhashed LIFO, hashed tail first")
+    void kv3_freeOrder() {
+        PagedKvCacheManager m = (PagedKvCacheManager) prefillScenario(3)[0];
         assertThat(m.numFreeBlocks()).isEqualTo(10);
         assertThat(m.pool().freeBlocks()).containsExactly(5, 4, 6, 7, 8, 9, 10, 3, 2, 1);
+    }
 
-        // KV-4: after everything was freed, a hit takes the blocks back out of the free list.
-        PagedSequence req2 = prefill(m, concat(common(), repeat(3, 6)));
+    @Test
+    @DisplayName("KV-4: a hit after everything was freed takes the blocks back out of the free queue")
+    void kv4_hitOnFreeBlocks() {
+        Object[] s = prefillScenario(4);
+        PagedKvCacheManager m = (PagedKvCacheManager) s[0];
+        PagedSequence req2 = (PagedSequence) s[1];
         assertThat(req2.prefixHitTokens()).isEqualTo(48);
         assertThat(table(req2)).containsExactly(1, 2, 3, 5);
         assertThat(m.numFreeBlocks()).isEqualTo(6);
         for (int b : m.pool().freeBlocks()) {
             assertThat(m.pool().refCount(b)).isZero();
         }
+    }
 
-        // KV-5: a request that hits nothing takes the blocks in queue order and evicts the hashes of 1..3.
-        m.free(req2);
+    @Test
+    @DisplayName("KV-5: a request hitting nothing takes the blocks in queue order and evicts the hashes of 1..3")
+    void kv5_evictionFollowsQueue() {
+        PagedKvCacheManager m = (PagedKvCacheManager) prefillScenario(5)[0];
         PagedSequence req3 = (PagedSequence) m.open(Tokens.of(repeat(99, 160)), CacheKeyContext.NONE);
         assertThat(m.lookupPrefix(req3)).isZero();
         assertThat(m.allocateSlots(req3, 0, 160, 0)).isTrue();
@@ -296,6 +325,9 @@ class KvConformanceTest {
     @Test
     @DisplayName("KV-14: events: one BlockStored per commit; reuse emits one BlockRemoved per evicted hash first")
     void kv14_events() {
+        // Difference: vLLM caches (and announces) blocks inside allocate_slots, before the step runs; Baton caches on
+        // commit, after the device reported the step, so that a failed step never publishes blocks it did not
+        // write. "Allocate n full blocks" is therefore allocateSlots + commit here.
         int n = 4;
         PagedKvCacheManager m = manager(n + 1);
         PagedSequence a = prefill(m, range(0, n * 16));
@@ -418,6 +450,9 @@ class KvConformanceTest {
     @Test
     @DisplayName("KV-18: free queue operations: exhausted pool, removal from the middle, prepend groups")
     void kv18_queueOperations() {
+        // Difference: Baton has no separate queue object; the pool's free list is the queue. popleft = allocate,
+        // prepend_n/append_n = release of blocks without/with a hash, remove(mid) = touch. A popped block is marked
+        // in use rather than having its links cleared (links of a used block are never read).
         BlockPool pool = new BlockPool(6, false, dev.baton.kv.pool.EvictionPolicy.lru());
         int[] all = new int[6];
         pool.allocate(6, all, 0);
@@ -442,6 +477,7 @@ class KvConformanceTest {
     @Test
     @DisplayName("KV-19: hits in two groups plus host-tier blocks: unique ids across groups, every ref >= 1")
     void kv19_touchBeforeAllocate() {
+        // Baton has no KV connector; its host tier plays the external source ("external tokens" = host-tier hits).
         KvCacheConfig config = KvCacheConfig.builder().numDeviceBlocks(21).numHostBlocks(16)
                 .groups(List.of(KvGroupSpec.FULL, KvGroupSpec.FULL))
                 .offloadPolicy(KvCacheConfig.OffloadPolicyKind.ALL).build();

@@ -78,6 +78,14 @@ final class Tokens implements TokenSequence {
     }
 
     @Override
+    public void copyTo(int from, int[] dst, int off, int len) {
+        if (from + len > visible) {
+            throw new IndexOutOfBoundsException("tokens [" + from + ", " + (from + len) + ") of " + visible);
+        }
+        System.arraycopy(all, from, dst, off, len);
+    }
+
+    @Override
     public int tokenAt(int index) {
         if (index >= visible) {
             throw new IndexOutOfBoundsException("token " + index + " of " + visible);

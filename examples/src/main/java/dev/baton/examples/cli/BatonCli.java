@@ -1,5 +1,7 @@
 package dev.baton.examples.cli;
 
+import dev.baton.examples.kv.KvReplayCommand;
+
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,7 +15,7 @@ public final class BatonCli {
     private final Map<String, Command> commands = new LinkedHashMap<>();
 
     public BatonCli() {
-        for (Command c : List.<Command>of(new DevicesCommand(), new CalibrateCommand())) {
+        for (Command c : List.<Command>of(new DevicesCommand(), new CalibrateCommand(), new KvReplayCommand())) {
             commands.put(c.name(), c);
         }
     }

@@ -8,9 +8,10 @@ import java.util.Objects;
  * <h2>Design</h2>
  * This is vLLM v1's {@code BlockPool} + {@code FreeKVCacheBlockQueue} ({@code vllm/v1/core/block_pool.py},
  * {@code kv_cache_utils.py}, PR #9972) rebuilt on primitive arrays: there is no object per block. Every block is
- * an index into parallel arrays ({@code refCount}, intrusive {@code prev}/{@code next} links, a segment tag, cache
- * state), so allocating, freeing, touching a cached block (removing it from the middle of the free list) and
- * evicting are O(1) pointer surgery on {@code int[]}s and allocate nothing.
+ * an index into parallel arrays (a state word that is the reference count of a used block and minus the segment of
+ * a free one, intrusive {@code prev}/{@code next} links, cache state), so allocating, freeing, touching a cached
+ * block (removing it from the middle of the free list) and evicting are O(1) pointer surgery on {@code int[]}s and
+ * allocate nothing.
  *
  * <p>The free blocks live in one or more circular doubly linked <em>segments</em> threaded through the same
  * {@code prev}/{@code next} arrays; segment {@code s} has a sentinel node at index {@code numBlocks + s}, so
@@ -54,8 +55,6 @@ public final class BlockPool {
     /** The reserved placeholder block of pools built with a null block. */
     public static final int NULL_BLOCK = 0;
 
-    private static final byte IN_USE = -1;
-
     private final int numBlocks;
     private final int firstBlock;
     private final EvictionPolicy policy;
@@ -63,10 +62,10 @@ public final class BlockPool {
     private final int parked;
     private final boolean leafOnly;
 
-    private final int[] refCount;
+    /** {@code > 0}: used, the reference count; {@code <= 0}: free, in segment {@code -state}. */
+    private final int[] state;
     private final int[] prev;
     private final int[] next;
-    private final byte[] segment;
     private final int[] segmentSize;
 
     private final boolean[] cached;
@@ -98,10 +97,9 @@ public final class BlockPool {
         this.leafOnly = parked >= 0;
         policy.bind(this, numBlocks);
 
-        refCount = new int[numBlocks];
+        state = new int[numBlocks];
         prev = new int[numBlocks + numSegments];
         next = new int[numBlocks + numSegments];
-        segment = new byte[numBlocks];
         segmentSize = new int[numSegments];
         cached = new boolean[numBlocks];
         hits = new int[numBlocks];
@@ -120,10 +118,9 @@ public final class BlockPool {
         // Never-used blocks sit in id order in segment 0, the segment every policy pops first.
         for (int b = firstBlock; b < numBlocks; b++) {
             linkBefore(b, numBlocks);
-            segment[b] = 0;
         }
         if (firstBlock == 1) {
-            segment[NULL_BLOCK] = IN_USE;
+            state[NULL_BLOCK] = 1; // never free; its count is not maintained
             prev[NULL_BLOCK] = -1;
             next[NULL_BLOCK] = -1;
         }
@@ -165,7 +162,7 @@ public final class BlockPool {
     }
 
     public int refCount(int block) {
-        return refCount[block];
+        return Math.max(0, state[block]);
     }
 
     /** Whether the block carries a hash (is in its owner's prefix index). */
@@ -190,7 +187,12 @@ public final class BlockPool {
 
     /** Whether the block is in the free list. */
     public boolean isFree(int block) {
-        return block >= firstBlock && segment[block] != IN_USE;
+        return block >= firstBlock && state[block] <= 0;
+    }
+
+    /** The next victim candidate of segment {@code s} (its head), or the sentinel if the segment is empty. */
+    int head(int s) {
+        return next[numBlocks + s];
     }
 
     /** Free blocks in segment {@code s} of the policy. */
@@ -212,10 +214,7 @@ public final class BlockPool {
         }
         int b = popVictim();
         numFree--;
-        segment[b] = IN_USE;
-        prev[b] = -1;
-        next[b] = -1;
-        refCount[b] = 1;
+        state[b] = 1; // its prev/next links are stale from here on and never read while it is in use
         allocationGeneration[b]++;
         if (cached[b]) {
             listener.onEvict(b);
@@ -243,10 +242,13 @@ public final class BlockPool {
         if (block < firstBlock) {
             return;
         }
-        if (refCount[block] == 0) {
+        int r = state[block];
+        if (r <= 0) {
             unlinkFree(block);
+            state[block] = 1;
+        } else {
+            state[block] = r + 1;
         }
-        refCount[block]++;
     }
 
     /**
@@ -277,12 +279,13 @@ public final class BlockPool {
         if (b < firstBlock) {
             return cursor;
         }
-        int r = refCount[b];
+        int r = state[b];
         if (r <= 0) {
             throw doubleFree(b);
         }
-        refCount[b] = r - 1;
-        if (r == 1) {
+        if (r > 1) {
+            state[b] = r - 1;
+        } else {
             int s = policy.placeOnRelease(this, b);
             if (s >= 0) {
                 linkBefore(b, numBlocks + s);
@@ -292,7 +295,7 @@ public final class BlockPool {
             } else {
                 linkBefore(b, next[numBlocks + s]);
             }
-            segment[b] = (byte) s;
+            state[b] = -s;
             segmentSize[s]++;
             numFree++;
         }
@@ -315,7 +318,7 @@ public final class BlockPool {
         if (cached[block]) {
             throw new IllegalStateException("block " + block + " is already cached; drop its hash first");
         }
-        if (refCount[block] == 0) {
+        if (state[block] <= 0) {
             throw new IllegalStateException("block " + block + " is free; only held blocks enter the cache");
         }
         cached[block] = true;
@@ -340,9 +343,9 @@ public final class BlockPool {
             return;
         }
         uncache(block, false);
-        if (segment[block] != IN_USE && !policy.keepsPositionWhenUncached()) {
+        if (state[block] <= 0 && !policy.keepsPositionWhenUncached()) {
             unlinkFree(block);
-            refCount[block] = 1;
+            state[block] = 1;
             release(block);
         }
     }
@@ -387,7 +390,7 @@ public final class BlockPool {
 
     /** The segment a free block is in, or -1 for a used block. */
     public int segmentOf(int block) {
-        return segment[block];
+        return state[block] <= 0 && block >= firstBlock ? -state[block] : -1;
     }
 
     // ------------------------------------------------------------------------------------------------ internals
@@ -409,11 +412,6 @@ public final class BlockPool {
                 moveToTail(b, s, parked);
                 continue;
             }
-            int again = policy.secondChance(b, s);
-            if (again >= 0) {
-                moveToTail(b, s, again);
-                continue;
-            }
             unlink(b);
             segmentSize[s]--;
             return b;
@@ -424,7 +422,7 @@ public final class BlockPool {
         unlink(b);
         segmentSize[from]--;
         linkBefore(b, numBlocks + to);
-        segment[b] = (byte) to;
+        state[b] = -to;
         segmentSize[to]++;
     }
 
@@ -434,7 +432,7 @@ public final class BlockPool {
         int p = parent[b];
         if (p >= 0) {
             if (cached[p] && cacheGeneration[p] == parentGeneration[b] && --children[p] == 0
-                    && segment[p] == parked && parked >= 0) {
+                    && parked >= 0 && state[p] == -parked) {
                 unpark(p);
             }
             parent[b] = -1;
@@ -446,14 +444,14 @@ public final class BlockPool {
 
     /** After a policy changed a block's rank: a free cached block that is not parked moves to its segment's tail. */
     void repositionFree(int block) {
-        if (segment[block] == IN_USE || !cached[block] || segment[block] == parked) {
+        if (state[block] > 0 || !cached[block] || state[block] == -parked) {
             return;
         }
         int s = policy.placeOnRelease(this, block);
         if (s < 0) {
             s = ~s;
         }
-        moveToTail(block, segment[block], s);
+        moveToTail(block, -state[block], s);
     }
 
     /** A parked block whose last cached child left returns to the head of its segment: it was the oldest there. */
@@ -465,14 +463,13 @@ public final class BlockPool {
             s = ~s;
         }
         linkBefore(p, next[numBlocks + s]);
-        segment[p] = (byte) s;
+        state[p] = -s;
         segmentSize[s]++;
     }
 
     private void unlinkFree(int b) {
         unlink(b);
-        segmentSize[segment[b]]--;
-        segment[b] = IN_USE;
+        segmentSize[-state[b]]--;
         numFree--;
     }
 

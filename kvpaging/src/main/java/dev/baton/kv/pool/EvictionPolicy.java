@@ -8,8 +8,8 @@ package dev.baton.kv.pool;
  * <p>Built-in policies:
  * <ul>
  *   <li>{@link #lru()}: vLLM v1's order, exactly (the default).</li>
- *   <li>{@link #frequency()}: a scan-resistant, frequency-aware order after S3-FIFO (Yang et al., SOSP'23) with a
- *   ghost filter, segmented-LRU protection (Karedla et al., 1994) and CLOCK second chances, evicting leaves only.</li>
+ *   <li>{@link #frequency()}: a frequency-aware, scan-resistant segmented LRU whose protected segment is chosen by
+ *   TinyLFU's aging frequency sketch, evicting leaves only.</li>
  *   <li>{@link #priority(int)}: TensorRT-LLM's retention priorities (0..100, lowest first, LRU within, expiring back
  *   to the default), evicting leaves only.</li>
  * </ul>
@@ -28,19 +28,19 @@ public abstract sealed class EvictionPolicy permits LruOrder, FrequencyOrder, Pr
         return new LruOrder();
     }
 
-    /** The frequency-aware, scan-resistant order with its default probation share (see {@link FrequencyOrder}). */
+    /** The frequency-aware, scan-resistant order with its default frequent share (see {@link FrequencyOrder}). */
     public static EvictionPolicy frequency() {
-        return new FrequencyOrder(FrequencyOrder.DEFAULT_PROBATION_SHARE);
+        return new FrequencyOrder(FrequencyOrder.DEFAULT_FREQUENT_SHARE);
     }
 
     /**
-     * The frequency-aware order with a given probation share.
+     * The frequency-aware order with a given frequent share.
      *
-     * @param probationShare fraction of the free cached blocks that blocks never hit may keep before protected
-     *                       blocks are evicted, in (0, 1)
+     * @param frequentShare fraction of the pool that free, frequently used blocks may fill before they are evicted
+     *                      too (below it only the other blocks are), in (0, 1)
      */
-    public static EvictionPolicy frequency(double probationShare) {
-        return new FrequencyOrder(probationShare);
+    public static EvictionPolicy frequency(double frequentShare) {
+        return new FrequencyOrder(frequentShare);
     }
 
     /**
@@ -88,11 +88,6 @@ public abstract sealed class EvictionPolicy permits LruOrder, FrequencyOrder, Pr
 
     /** A segment with at least one block to take the next victim from; called only while the pool has a free block. */
     abstract int victimSegment(int[] segmentSize);
-
-    /** For the head {@code block} of {@code segment}: -1 to evict it, or a segment to move it to the tail of instead. */
-    int secondChance(int block, int segment) {
-        return -1;
-    }
 
     /** Whether a free block whose hash is dropped without eviction keeps its place (vLLM) or moves as unhashed. */
     boolean keepsPositionWhenUncached() {

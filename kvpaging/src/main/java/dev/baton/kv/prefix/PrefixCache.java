@@ -10,8 +10,10 @@ import java.util.Arrays;
  * vLLM v1's {@code BlockHashToBlockMap} ({@code block_pool.py}) keyed by {@code BlockHashWithGroupId}, rebuilt for
  * the JVM:
  * <ul>
- *   <li>An open-addressing table with linear probing over parallel primitive arrays maps a key (128-bit hash, group)
- *   to the <em>first</em> block cached under it. Deletion shifts later entries back (Knuth's Algorithm R), so there
+ *   <li>An open-addressing table with linear probing maps a key (128-bit hash, group) to the <em>first</em> block
+ *   cached under it; a slot is three consecutive {@code long}s of one array (hash, hash, group and block), so a probe
+ *   touches one cache line, and each block's identity (hash, parent hash, extra keys, duplicate link) is one
+ *   64-byte line of another. Deletion shifts later entries back (Knuth's Algorithm R), so there
  *   are no tombstones and probes stay short. The table holds at most one entry per block and is sized at twice the
  *   block count once, so it never resizes and never allocates.</li>
  *   <li><b>Duplicates are allowed</b> (KV-16): two blocks may hold the same content (two requests computed it in the
@@ -41,23 +43,28 @@ public final class PrefixCache {
     private final int numBlocks;
     private final int blockSize;
 
-    private final long[] hashHi;
-    private final long[] hashLo;
-    private final int[] group;
-    private final long[] parentHi;
-    private final long[] parentLo;
-    private final long[] extraHi;
-    private final long[] extraLo;
+    /**
+     * Per block, one cache line: hash hi, hash lo, parent hi, parent lo, extra-keys hi, extra-keys lo, and
+     * {@code group << 32 | nextDuplicate}. A verified probe reads one line of metadata and one of tokens.
+     */
+    private final long[] meta;
     private final int[] tokens;
     private final boolean[] indexed;
-    private final int[] nextDuplicate;
 
-    private final long[] slotHi;
-    private final long[] slotLo;
-    private final int[] slotGroup;
-    private final int[] slotBlock;
+    /** Slot {@code i}: hash hi, hash lo, {@code group << 32 | first block} ({@code block == -1}: empty). */
+    private final long[] table;
     private final int mask;
     private int size;
+
+    private static final int META = 8;
+    private static final int HI = 0;
+    private static final int LO = 1;
+    private static final int PARENT_HI = 2;
+    private static final int PARENT_LO = 3;
+    private static final int EXTRA_HI = 4;
+    private static final int EXTRA_LO = 5;
+    private static final int LINK = 6;
+    private static final int SLOT = 3;
 
     /**
      * @param numBlocks blocks of the tier (ids {@code [0, numBlocks)})
@@ -75,22 +82,14 @@ public final class PrefixCache {
         }
         this.numBlocks = numBlocks;
         this.blockSize = blockSize;
-        hashHi = new long[numBlocks];
-        hashLo = new long[numBlocks];
-        group = new int[numBlocks];
-        parentHi = new long[numBlocks];
-        parentLo = new long[numBlocks];
-        extraHi = new long[numBlocks];
-        extraLo = new long[numBlocks];
+        meta = new long[numBlocks * META];
         tokens = new int[(int) tokenCells];
         indexed = new boolean[numBlocks];
-        nextDuplicate = new int[numBlocks];
         int slots = Integer.highestOneBit(Math.max(8, numBlocks) * 2 - 1) << 1;
-        slotHi = new long[slots];
-        slotLo = new long[slots];
-        slotGroup = new int[slots];
-        slotBlock = new int[slots];
-        Arrays.fill(slotBlock, EMPTY);
+        table = new long[slots * SLOT];
+        for (int i = 0; i < slots; i++) {
+            table[i * SLOT + 2] = EMPTY & 0xFFFFFFFFL;
+        }
         mask = slots - 1;
     }
 
@@ -112,20 +111,21 @@ public final class PrefixCache {
     /**
      * Writes a block's identity and content, without making it findable.
      *
-     * @param src       the block's {@code blockSize} token ids start at {@code src[off]}
+     * @param src the block's {@code blockSize} token ids start at {@code src[off]}
      */
     public void describe(int block, long hi, long lo, int grp, long parentHashHi, long parentHashLo,
                          long extraKeysHi, long extraKeysLo, int[] src, int off) {
         if (indexed[block]) {
             throw new IllegalStateException("block " + block + " is indexed; remove it before describing it again");
         }
-        hashHi[block] = hi;
-        hashLo[block] = lo;
-        group[block] = grp;
-        parentHi[block] = parentHashHi;
-        parentLo[block] = parentHashLo;
-        extraHi[block] = extraKeysHi;
-        extraLo[block] = extraKeysLo;
+        int m = block * META;
+        meta[m + HI] = hi;
+        meta[m + LO] = lo;
+        meta[m + PARENT_HI] = parentHashHi;
+        meta[m + PARENT_LO] = parentHashLo;
+        meta[m + EXTRA_HI] = extraKeysHi;
+        meta[m + EXTRA_LO] = extraKeysLo;
+        meta[m + LINK] = link(grp, EMPTY);
         System.arraycopy(src, off, tokens, block * blockSize, blockSize);
     }
 
@@ -134,29 +134,28 @@ public final class PrefixCache {
         if (indexed[block]) {
             throw new IllegalStateException("block " + block + " is already indexed");
         }
-        long hi = hashHi[block];
-        long lo = hashLo[block];
-        int grp = group[block];
-        nextDuplicate[block] = EMPTY;
-        int i = home(hi, lo, grp);
-        for (;;) {
-            int head = slotBlock[i];
+        int m = block * META;
+        long hi = meta[m + HI];
+        long lo = meta[m + LO];
+        int grp = group(block);
+        setNext(block, EMPTY);
+        for (int i = home(hi, lo, grp); ; i = (i + 1) & mask) {
+            int t = i * SLOT;
+            int head = (int) table[t + 2];
             if (head == EMPTY) {
-                slotHi[i] = hi;
-                slotLo[i] = lo;
-                slotGroup[i] = grp;
-                slotBlock[i] = block;
+                table[t] = hi;
+                table[t + 1] = lo;
+                table[t + 2] = link(grp, block);
                 break;
             }
-            if (slotLo[i] == lo && slotHi[i] == hi && slotGroup[i] == grp) {
+            if (table[t + 1] == lo && table[t] == hi && (int) (table[t + 2] >>> 32) == grp) {
                 int tail = head;
-                while (nextDuplicate[tail] != EMPTY) {
-                    tail = nextDuplicate[tail];
+                while (next(tail) != EMPTY) {
+                    tail = next(tail);
                 }
-                nextDuplicate[tail] = block;
+                setNext(tail, block);
                 break;
             }
-            i = (i + 1) & mask;
         }
         indexed[block] = true;
         size++;
@@ -174,8 +173,9 @@ public final class PrefixCache {
         if (dst.blockSize != blockSize) {
             throw new IllegalArgumentException("tiers must share a block size: " + blockSize + " vs " + dst.blockSize);
         }
-        dst.describe(dstBlock, hashHi[block], hashLo[block], group[block], parentHi[block], parentLo[block],
-                extraHi[block], extraLo[block], tokens, block * blockSize);
+        int m = block * META;
+        dst.describe(dstBlock, meta[m + HI], meta[m + LO], group(block), meta[m + PARENT_HI], meta[m + PARENT_LO],
+                meta[m + EXTRA_HI], meta[m + EXTRA_LO], tokens, block * blockSize);
     }
 
     /** Makes a block unfindable; its description stays until overwritten. Returns false if it was not indexed. */
@@ -183,23 +183,24 @@ public final class PrefixCache {
         if (!indexed[block]) {
             return false;
         }
-        int i = slotOf(hashHi[block], hashLo[block], group[block]);
-        int head = slotBlock[i];
+        int m = block * META;
+        int t = slotOf(meta[m + HI], meta[m + LO], group(block)) * SLOT;
+        int head = (int) table[t + 2];
         if (head == block) {
-            int nextBlock = nextDuplicate[block];
+            int nextBlock = next(block);
             if (nextBlock == EMPTY) {
-                deleteSlot(i);
+                deleteSlot(t / SLOT);
             } else {
-                slotBlock[i] = nextBlock;
+                table[t + 2] = link(group(block), nextBlock);
             }
         } else {
             int p = head;
-            while (nextDuplicate[p] != block) {
-                p = nextDuplicate[p];
+            while (next(p) != block) {
+                p = next(p);
             }
-            nextDuplicate[p] = nextDuplicate[block];
+            setNext(p, next(block));
         }
-        nextDuplicate[block] = EMPTY;
+        setNext(block, EMPTY);
         indexed[block] = false;
         size--;
         return true;
@@ -210,7 +211,7 @@ public final class PrefixCache {
      * id removes nothing and returns false.
      */
     public boolean remove(long hi, long lo, int grp, int block) {
-        if (!indexed[block] || hashHi[block] != hi || hashLo[block] != lo || group[block] != grp) {
+        if (!indexed[block] || !holds(block, hi, lo, grp)) {
             return false;
         }
         return remove(block);
@@ -218,7 +219,9 @@ public final class PrefixCache {
 
     /** Makes every block unfindable. */
     public void clear() {
-        Arrays.fill(slotBlock, EMPTY);
+        for (int i = 0; i <= mask; i++) {
+            table[i * SLOT + 2] = EMPTY & 0xFFFFFFFFL;
+        }
         Arrays.fill(indexed, false);
         size = 0;
     }
@@ -227,16 +230,16 @@ public final class PrefixCache {
 
     /** The first block cached under the key, or -1 (no verification). */
     public int first(long hi, long lo, int grp) {
-        int i = home(hi, lo, grp);
-        for (;;) {
-            int head = slotBlock[i];
+        for (int i = home(hi, lo, grp); ; i = (i + 1) & mask) {
+            int t = i * SLOT;
+            long link = table[t + 2];
+            int head = (int) link;
             if (head == EMPTY) {
                 return EMPTY;
             }
-            if (slotLo[i] == lo && slotHi[i] == hi && slotGroup[i] == grp) {
+            if (table[t + 1] == lo && table[t] == hi && (int) (link >>> 32) == grp) {
                 return head;
             }
-            i = (i + 1) & mask;
         }
     }
 
@@ -247,20 +250,31 @@ public final class PrefixCache {
      */
     public int find(long hi, long lo, int grp, long parentHashHi, long parentHashLo, long extraKeysHi,
                     long extraKeysLo, int[] src, int off) {
-        for (int b = first(hi, lo, grp); b != EMPTY; b = nextDuplicate[b]) {
-            if (parentHi[b] == parentHashHi && parentLo[b] == parentHashLo && extraHi[b] == extraKeysHi
-                    && extraLo[b] == extraKeysLo && Arrays.equals(tokens, b * blockSize, (b + 1) * blockSize,
-                    src, off, off + blockSize)) {
+        for (int b = first(hi, lo, grp); b != EMPTY; b = next(b)) {
+            int m = b * META;
+            if (meta[m + PARENT_LO] == parentHashLo && meta[m + PARENT_HI] == parentHashHi
+                    && meta[m + EXTRA_LO] == extraKeysLo && meta[m + EXTRA_HI] == extraKeysHi
+                    && sameTokens(b, src, off)) {
                 return b;
             }
         }
         return EMPTY;
     }
 
+    private boolean sameTokens(int b, int[] src, int off) {
+        int base = b * blockSize;
+        for (int j = 0; j < blockSize; j++) {
+            if (tokens[base + j] != src[off + j]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Blocks cached under the key (duplicates included). */
     public int count(long hi, long lo, int grp) {
         int n = 0;
-        for (int b = first(hi, lo, grp); b != EMPTY; b = nextDuplicate[b]) {
+        for (int b = first(hi, lo, grp); b != EMPTY; b = next(b)) {
             n++;
         }
         return n;
@@ -271,23 +285,23 @@ public final class PrefixCache {
     }
 
     public long hashHi(int block) {
-        return hashHi[block];
+        return meta[block * META + HI];
     }
 
     public long hashLo(int block) {
-        return hashLo[block];
+        return meta[block * META + LO];
     }
 
     public int group(int block) {
-        return group[block];
+        return (int) (meta[block * META + LINK] >>> 32);
     }
 
     public long parentHashHi(int block) {
-        return parentHi[block];
+        return meta[block * META + PARENT_HI];
     }
 
     public long parentHashLo(int block) {
-        return parentLo[block];
+        return meta[block * META + PARENT_LO];
     }
 
     /** Token {@code i} ({@code 0 <= i < blockSize}) of a described block. */
@@ -297,10 +311,24 @@ public final class PrefixCache {
 
     /** Whether a block was described with exactly this identity (indexed or not). */
     public boolean holds(int block, long hi, long lo, int grp) {
-        return hashHi[block] == hi && hashLo[block] == lo && group[block] == grp;
+        int m = block * META;
+        return meta[m + LO] == lo && meta[m + HI] == hi && group(block) == grp;
     }
 
     // ------------------------------------------------------------------------------------------------ table
+
+    private static long link(int grp, int block) {
+        return ((long) grp << 32) | (block & 0xFFFFFFFFL);
+    }
+
+    private int next(int block) {
+        return (int) meta[block * META + LINK];
+    }
+
+    private void setNext(int block, int nextBlock) {
+        int m = block * META + LINK;
+        meta[m] = (meta[m] & 0xFFFFFFFF00000000L) | (nextBlock & 0xFFFFFFFFL);
+    }
 
     private int home(long hi, long lo, int grp) {
         long h = (lo ^ (hi >>> 17) ^ (grp * 0x9E3779B97F4A7C15L)) * 0xBF58476D1CE4E5B9L;
@@ -308,11 +336,13 @@ public final class PrefixCache {
     }
 
     private int slotOf(long hi, long lo, int grp) {
-        int i = home(hi, lo, grp);
-        while (!(slotLo[i] == lo && slotHi[i] == hi && slotGroup[i] == grp) || slotBlock[i] == EMPTY) {
-            i = (i + 1) & mask;
+        for (int i = home(hi, lo, grp); ; i = (i + 1) & mask) {
+            int t = i * SLOT;
+            long link = table[t + 2];
+            if ((int) link != EMPTY && table[t + 1] == lo && table[t] == hi && (int) (link >>> 32) == grp) {
+                return i;
+            }
         }
-        return i;
     }
 
     /** Backward-shift deletion: later entries of the probe run move into the hole if their home allows it. */
@@ -320,20 +350,22 @@ public final class PrefixCache {
         int j = hole;
         for (;;) {
             j = (j + 1) & mask;
-            if (slotBlock[j] == EMPTY) {
+            int t = j * SLOT;
+            long link = table[t + 2];
+            if ((int) link == EMPTY) {
                 break;
             }
-            int k = home(slotHi[j], slotLo[j], slotGroup[j]);
+            int k = home(table[t], table[t + 1], (int) (link >>> 32));
             boolean stays = hole <= j ? (hole < k && k <= j) : (hole < k || k <= j);
             if (stays) {
                 continue;
             }
-            slotHi[hole] = slotHi[j];
-            slotLo[hole] = slotLo[j];
-            slotGroup[hole] = slotGroup[j];
-            slotBlock[hole] = slotBlock[j];
+            int h = hole * SLOT;
+            table[h] = table[t];
+            table[h + 1] = table[t + 1];
+            table[h + 2] = link;
             hole = j;
         }
-        slotBlock[hole] = EMPTY;
+        table[hole * SLOT + 2] = EMPTY & 0xFFFFFFFFL;
     }
 }

@@ -55,43 +55,59 @@ class BlockPoolTest {
     }
 
     @Test
-    @DisplayName("frequency: blocks never hit are evicted before reused ones while probation is over its share")
-    void frequencyProtectsReusedBlocks() {
-        BlockPool pool = new BlockPool(21, true, EvictionPolicy.frequency(0.1));
-        int[] reused = cachedChain(pool, 4, 100);
-        for (int b : reused) {
-            pool.touch(b);
-            pool.recordHit(b);
+    @DisplayName("frequency: a flood of one-off blocks displaces only other recent blocks, never frequent ones")
+    void frequencyIsScanResistant() {
+        BlockPool pool = new BlockPool(21, true, EvictionPolicy.frequency());
+        int[] popular = cachedChain(pool, 4, 100);
+        for (int round = 0; round < 2; round++) {
+            for (int b : popular) {
+                pool.touch(b);
+                pool.recordHit(b);
+            }
+            pool.release(new int[] {popular[3], popular[2], popular[1], popular[0]}, 0, 4);
         }
-        int[] rev = {reused[3], reused[2], reused[1], reused[0]};
-        pool.release(rev, 0, 4);
-        int[] scan = cachedChain(pool, 10, 200); // a one-off document, freed after the reused chain
-        int[] firstVictims = new int[6];
-        for (int i = 0; i < 6; i++) {
-            firstVictims[i] = pool.allocate();
+        for (int b : popular) {
+            assertThat(pool.segmentOf(b)).isEqualTo(FrequencyOrder.FREQUENT);
         }
-        // The never-used blocks go first, then the scan's blocks (tail first), never the reused chain.
-        for (int b : firstVictims) {
-            assertThat(b).isNotIn(reused[0], reused[1], reused[2], reused[3]);
+        // 16 more one-off blocks than there is room for: they recycle each other, the popular chain stays.
+        java.util.List<Integer> evicted = new java.util.ArrayList<>();
+        pool.setEvictionListener(evicted::add);
+        for (int k = 0; k < 5; k++) {
+            cachedChain(pool, 16, 1000 + 100 * k);
         }
-        assertThat(pool.isCached(reused[3])).isTrue();
-        assertThat(scan).hasSize(10);
+        assertThat(evicted).hasSize(64).doesNotContain(popular[0], popular[1], popular[2], popular[3]);
+
+        BlockPool lru = new BlockPool(21, true, EvictionPolicy.lru());
+        int[] lruPopular = cachedChain(lru, 4, 100);
+        java.util.Set<Integer> lruEvicted = new java.util.HashSet<>();
+        lru.setEvictionListener(lruEvicted::add);
+        for (int k = 0; k < 5; k++) {
+            cachedChain(lru, 16, 1000 + 100 * k);
+        }
+        assertThat(lruEvicted).as("LRU loses it").contains(lruPopular[0]);
     }
 
     @Test
-    @DisplayName("frequency: a block evicted without a hit leaves a ghost; cached again it is protected")
-    void frequencyGhostAdmission() {
-        BlockPool pool = new BlockPool(4, true, EvictionPolicy.frequency(0.5));
-        int[] once = cachedChain(pool, 1, 77);
-        int[] other = cachedChain(pool, 1, 88);
-        int third = pool.allocate(); // the never-used block
-        int victim = pool.allocate(); // probation head: the block cached first
-        assertThat(victim).isEqualTo(once[0]);
-        pool.markCached(victim, -1, 77); // the same content computed again
-        pool.release(victim);
-        assertThat(pool.segmentOf(victim)).isEqualTo(FrequencyOrder.PROTECTED);
-        assertThat(pool.segmentOf(other[0])).isEqualTo(FrequencyOrder.PROBATION);
-        pool.release(third);
+    @DisplayName("frequency: the sketch remembers evicted content, and frequent blocks yield once they exceed the share")
+    void frequencyRemembersAndCaps() {
+        FrequencyOrder order = (FrequencyOrder) EvictionPolicy.frequency(0.5);
+        BlockPool pool = new BlockPool(3, true, order);
+        int a = cachedChain(pool, 1, 77)[0];
+        int b = pool.allocate(); // the never-used block
+        int again = pool.allocate();
+        assertThat(again).isEqualTo(a); // evicted: content 77 was used once
+        pool.markCached(again, -1, 77);
+        pool.release(again);
+        assertThat(pool.segmentOf(again)).isEqualTo(FrequencyOrder.RECENT);
+        pool.touch(again);
+        pool.recordHit(again); // third use of content 77
+        pool.release(again);
+        assertThat(order.frequency(again)).isEqualTo(3);
+        assertThat(pool.segmentOf(again)).isEqualTo(FrequencyOrder.FREQUENT);
+        // With only frequent blocks free, the frequent segment is over its share: it is the victim.
+        pool.release(b);
+        assertThat(pool.allocate()).isEqualTo(b);
+        assertThat(pool.allocate()).isEqualTo(again);
     }
 
     @Test

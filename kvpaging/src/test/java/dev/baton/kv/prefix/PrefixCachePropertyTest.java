@@ -15,7 +15,7 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The prefix index against a plain map model: duplicates in insertion order, removal, verification. */
-class PrefixCacheProperties {
+class PrefixCachePropertyTest {
 
     private record Key(long hi, long lo, int group) {
     }

@@ -21,9 +21,9 @@ import java.util.function.Supplier;
  * prefix indexes, and every findable block holds the content its hash stands for. Every step checks that each
  * scheduled sequence's blocks (hits, copies, swap-ins included) hold its own KV (see {@link KvModel}).
  */
-class KvManagerProperties {
+class KvManagerPropertyTest {
 
-    private static final int TRIES = 300;
+    private static final int TRIES = 500;
     private static final int ACTIONS = 60;
 
     @Property(tries = TRIES)
@@ -42,11 +42,16 @@ class KvManagerProperties {
     }
 
     @Property(tries = TRIES)
+    void twoFullGroupsWithHostHits(@ForAll("twoGroups") ActionChain<KvModel> chain) {
+        run(chain, HOST_HITS, OFFLOADS, SWAPS, EVICTIONS);
+    }
+
+    @Property(tries = TRIES)
     void hybridSlidingWindowWithSwap(@ForAll("hybrid") ActionChain<KvModel> chain) {
         run(chain, SWAPS, COPIES, EVICTIONS);
     }
 
-    @Property(tries = 60)
+    @Property(tries = 200)
     void cachingDisabled(@ForAll("noCaching") ActionChain<KvModel> chain) {
         run(chain, SWAPS, COPIES);
     }
@@ -90,6 +95,13 @@ class KvManagerProperties {
         return chains(() -> new KvModel(KvCacheConfig.builder().blockSize(4).numDeviceBlocks(12)
                 .evictionPolicy(KvCacheConfig.EvictionPolicyKind.PRIORITY)
                 .clock(new TickingClock()).build()));
+    }
+
+    @Provide
+    Arbitrary<ActionChain<KvModel>> twoGroups() {
+        return chains(() -> new KvModel(KvCacheConfig.builder().blockSize(4).numDeviceBlocks(24).numHostBlocks(12)
+                .groups(List.of(KvGroupSpec.FULL, KvGroupSpec.FULL))
+                .offloadPolicy(KvCacheConfig.OffloadPolicyKind.ALL).build()));
     }
 
     @Provide
