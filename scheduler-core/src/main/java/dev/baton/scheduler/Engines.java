@@ -168,7 +168,8 @@ public final class Engines {
                     .numDeviceBlocks(layout.numDeviceBlocks())
                     .numHostBlocks(layout.numHostBlocks())
                     .enablePrefixCaching(config.enablePrefixCaching())
-                    .hashSeed(config.seed());
+                    .hashSeed(config.seed())
+                    .clock(c);
             kvCustomizer.accept(kb);
             KvCacheManager kv = KvCacheManager.create(kb.build());
             int modelLen = dev.model().maxModelLen();

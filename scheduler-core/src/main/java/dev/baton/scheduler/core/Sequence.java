@@ -151,6 +151,17 @@ public final class Sequence implements TokenSequence {
         return index < prompt.length ? prompt[index] : output[index - prompt.length];
     }
 
+    @Override
+    public void copyTo(int from, int[] dst, int off, int len) {
+        int fromPrompt = Math.max(0, Math.min(len, prompt.length - from));
+        if (fromPrompt > 0) {
+            System.arraycopy(prompt, from, dst, off, fromPrompt);
+        }
+        if (fromPrompt < len) {
+            System.arraycopy(output, from + fromPrompt - prompt.length, dst, off + fromPrompt, len - fromPrompt);
+        }
+    }
+
     /** Tokens whose KV is computed, or scheduled to be computed by a step in flight. */
     public int numComputed() {
         return numComputed;
