@@ -21,6 +21,7 @@ public final class Sequence implements TokenSequence {
     private final int sampleIndex;
     private final long seed;
     private final int[] prompt;
+    private final int promptLength;
     // Copied from the request so that a step touches only this object (each hop is a cache miss at 4096 sequences).
     private final SamplingParams sampling;
     private final int maxTokens;
@@ -55,6 +56,7 @@ public final class Sequence implements TokenSequence {
         this.sampleIndex = sampleIndex;
         this.seed = seed;
         this.prompt = request.request().promptTokens();
+        this.promptLength = prompt.length;
         this.sampling = request.request().sampling();
         this.maxTokens = sampling.maxTokens();
         this.minTokens = sampling.minTokens();
@@ -123,7 +125,7 @@ public final class Sequence implements TokenSequence {
     }
 
     public int promptLength() {
-        return prompt.length;
+        return promptLength;
     }
 
     /** Generated tokens accepted so far. */
@@ -143,12 +145,12 @@ public final class Sequence implements TokenSequence {
     /** Tokens known: prompt plus accepted output. */
     @Override
     public int length() {
-        return prompt.length + numOutput;
+        return promptLength + numOutput;
     }
 
     @Override
     public int tokenAt(int index) {
-        return index < prompt.length ? prompt[index] : output[index - prompt.length];
+        return index < promptLength ? prompt[index] : output[index - promptLength];
     }
 
     @Override
@@ -169,7 +171,7 @@ public final class Sequence implements TokenSequence {
 
     /** Prompt tokens not yet computed (0 once the prefill is done). */
     public int remainingPrefill() {
-        return Math.max(0, prompt.length - numComputed);
+        return Math.max(0, promptLength - numComputed);
     }
 
     /** Tokens sampled by steps in flight whose values are not known yet. */
