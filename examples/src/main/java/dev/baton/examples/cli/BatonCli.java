@@ -13,7 +13,7 @@ public final class BatonCli {
     private final Map<String, Command> commands = new LinkedHashMap<>();
 
     public BatonCli() {
-        for (Command c : List.<Command>of(new DevicesCommand())) {
+        for (Command c : List.<Command>of(new DevicesCommand(), new GenerateCommand())) {
             commands.put(c.name(), c);
         }
     }
