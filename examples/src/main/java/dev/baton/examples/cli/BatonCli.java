@@ -15,7 +15,8 @@ public final class BatonCli {
     private final Map<String, Command> commands = new LinkedHashMap<>();
 
     public BatonCli() {
-        for (Command c : List.<Command>of(new DevicesCommand(), new CalibrateCommand(), new KvReplayCommand())) {
+        for (Command c : List.<Command>of(new DevicesCommand(), new CalibrateCommand(), new KvReplayCommand(),
+                new GenerateCommand())) {
             commands.put(c.name(), c);
         }
     }

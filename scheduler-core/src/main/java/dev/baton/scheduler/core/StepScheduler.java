@@ -257,6 +257,9 @@ public final class StepScheduler implements RunningBatch {
                     continue;
                 }
                 if (!admit(seq, computed, n)) {
+                    if (numRunning == 0 && releaseParkedForks()) {
+                        continue; // nothing runs to free memory: retry the head with the forks' blocks
+                    }
                     if (!passOver(seq, now)) {
                         break;
                     }
@@ -362,6 +365,30 @@ public final class StepScheduler implements RunningBatch {
             return kv.allocateSlots(seq.kv(), computed, n, 0);
         }
         return kv.allocateSlots(seq.kv(), computed, n, 0);
+    }
+
+    /**
+     * Breaks a deadlock: a forked child waits in the queue holding the blocks it shares with its parent
+     * (copy-on-write), and victims are chosen only among running sequences. When nothing runs and the queue's head
+     * cannot get its KV (say, the parent was preempted and a longer sequence sits ahead of the child), those blocks
+     * would never come back. Every waiting sequence that holds device blocks gives them back and will compute its
+     * prompt again (usually from the prefix cache). Rare, so it may allocate (the queue's iterator).
+     *
+     * @return whether any blocks were released
+     */
+    private boolean releaseParkedForks() {
+        boolean released = false;
+        for (Sequence s : waiting) {
+            if (!s.isSwapped() && s.kv().holdsBlocks()) {
+                kv.free(s.kv());
+                s.setNumComputed(0);
+                s.bumpEpoch();
+                queuedTokens += s.length() - s.queuedTokens();
+                s.setQueuedTokens(s.length());
+                released = true;
+            }
+        }
+        return released;
     }
 
     /** Skip-ahead: set a head that cannot start aside, unless it has been passed over for too long. */
@@ -477,6 +504,12 @@ public final class StepScheduler implements RunningBatch {
             waiting.onScheduled(seq, n);
         }
         numDecided = 0;
+        if (plan.numSeqs() == 0 && numReleasing == 0 && out.numSwappedOut() == 0) {
+            // Nothing for the device: drivers neither launch nor apply an empty step, so the KV manager's record of it
+            // must stay open. Sealed, it would sit in the FIFO of drained steps that no apply ever completes, and every
+            // later apply would complete the record of the step before its own (host blocks pinned for good).
+            return;
+        }
         kv.drainMoves(plan);
         for (int r = 0; r < numReleasing; r++) {
             plan.addReleased(releasing[r]);

@@ -234,4 +234,63 @@ class StepSchedulerTest {
         ScheduledStep next = h.schedule();
         assertThat(tokens(next)).containsOnlyKeys("0");
     }
+
+    /** Runs in-order steps, every sampling sequence getting {@code token}, until nothing is left (at most 500). */
+    private static void runToQuiescence(SchedulerHarness h, int token) {
+        for (int i = 0; i < 500; i++) {
+            ScheduledStep s = h.schedule();
+            if (!s.isEmpty()) {
+                h.outputAll(s, token);
+            } else if (!h.scheduler.hasWork()) {
+                return;
+            }
+        }
+        throw new AssertionError("no quiescence after 500 steps: running " + h.runningKeys() + ", waiting "
+                + h.waitingKeys() + ", free blocks " + h.kv.numFreeBlocks());
+    }
+
+    @Test
+    @DisplayName("a forked child parked in the queue with its parent's blocks gives them back when nothing runs and "
+            + "the head cannot start (found by BatchInvarianceProperties)")
+    void parkedForkDoesNotDeadlockTheQueue() {
+        // 5 usable blocks of 16, all taken by Y (2) and A (3, n = 2) in step 0. A's first token forks A#1, which
+        // shares A's 3 blocks; A needs a copy of its shared partial block, finds none free and preempts itself, so A#1
+        // stays parked behind A. Y then needs a third block and preempts itself: nothing runs, Y heads the queue and
+        // needs 3 blocks, and only 2 are free, because A#1 holds the other 3.
+        SchedulerHarness h = SchedulerHarness.fcfs(b -> { }, 6, 16, true);
+        h.add("Y", prompt(30, 1), SamplingParams.greedy(40));
+        h.add(InferenceRequest.withPrompt(prompt(40, 2)).requestId("A").parallelSamples(2)
+                .sampling(SamplingParams.greedy(5)).build(), h.nextArrival(), 0);
+        runToQuiescence(h, 9);
+        assertThat(h.seq("Y").finishReason()).isEqualTo(FinishReason.LENGTH);
+        assertThat(h.seq("Y").numOutput()).isEqualTo(40);
+        Request a = h.requests.get("A");
+        for (int i = 0; i < 2; i++) {
+            assertThat(a.sample(i).finishReason()).isEqualTo(FinishReason.LENGTH);
+            assertThat(a.sample(i).outputTokens()).containsExactly(9, 9, 9, 9, 9);
+        }
+        assertThat(h.scheduler.totalPreemptions()).as("the scenario preempts").isGreaterThanOrEqualTo(2);
+        assertThat(h.kv.numFreeBlocks()).isEqualTo(5);
+    }
+
+    @Test
+    @DisplayName("an empty step drains no KV record: swap-ins after an idle step unpin their host blocks when applied "
+            + "(found by BatchInvarianceProperties)")
+    void emptyStepsKeepTheKvLedgerAligned() {
+        KvCacheConfig kv = KvCacheConfig.builder().numDeviceBlocks(11).numHostBlocks(20).blockSize(16)
+                .enablePrefixCaching(false).build();
+        SchedulerHarness h = SchedulerHarness.with(b -> b.maxNumBatchedTokens(100)
+                .preemptionMode(PreemptionMode.SWAP), kv);
+        // Idle steps, as an engine loop plans them while it waits for work; nobody launches or applies them.
+        for (int i = 0; i < 10; i++) {
+            assertThat(h.schedule().isEmpty()).isTrue();
+        }
+        h.add("0", prompt(80, 0), SamplingParams.greedy(3));
+        h.add("1", prompt(80, 1), SamplingParams.greedy(3));
+        runToQuiescence(h, 7);
+        assertThat(h.scheduler.totalSwapPreemptions()).as("the scenario swaps").isPositive();
+        assertThat(h.kv.stats().swappedInBlocks()).isPositive();
+        assertThat(h.kv.stats().freeHostBlocks()).as("host blocks unpinned").isEqualTo(20);
+        assertThat(h.kv.numFreeBlocks()).isEqualTo(10);
+    }
 }

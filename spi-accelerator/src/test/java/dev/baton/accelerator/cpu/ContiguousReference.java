@@ -8,8 +8,11 @@ import java.util.Arrays;
  * arithmetic primitives with the device ({@link Kernels#dot}, {@link Kernels#rmsNorm}, {@link Kernels#rope},
  * {@link Kernels#swiglu}) but has its own KV storage, attention loop and control flow, so any difference from the
  * paged device comes from paging, chunking or batching.
+ *
+ * <p>Public so that suites built on the conformance kit (scheduler-core's batch-invariance properties) can compare an
+ * engine's output with the solo run of each request. Not thread-safe: it owns its KV arrays.
  */
-final class ContiguousReference {
+public final class ContiguousReference {
 
     private final CpuModel m;
     private final CpuModelConfig c;
@@ -17,7 +20,7 @@ final class ContiguousReference {
     private final float[][] v;
     private int length;
 
-    ContiguousReference(CpuModel model) {
+    public ContiguousReference(CpuModel model) {
         this.m = model;
         this.c = model.config();
         this.k = new float[c.layers()][c.maxModelLen() * c.kvDim()];
@@ -25,7 +28,7 @@ final class ContiguousReference {
     }
 
     /** Logits of every position of {@code tokens}, {@code [position][vocab]}. */
-    float[][] logits(int[] tokens) {
+    public float[][] logits(int[] tokens) {
         length = 0;
         float[][] out = new float[tokens.length][];
         for (int i = 0; i < tokens.length; i++) {
@@ -35,7 +38,7 @@ final class ContiguousReference {
     }
 
     /** Greedy continuation of {@code prompt} by {@code n} tokens. */
-    int[] greedy(int[] prompt, int n) {
+    public int[] greedy(int[] prompt, int n) {
         float[][] rows = logits(prompt);
         int[] out = new int[n];
         float[] last = rows[rows.length - 1];
@@ -49,7 +52,7 @@ final class ContiguousReference {
     }
 
     /** Appends one token at the next position and returns its logits. */
-    float[] next(int token) {
+    public float[] next(int token) {
         int h = c.hidden();
         int kvDim = c.kvDim();
         int hd = c.headDim();
