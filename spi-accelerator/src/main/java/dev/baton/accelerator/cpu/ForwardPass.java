@@ -1,5 +1,6 @@
 package dev.baton.accelerator.cpu;
 
+import dev.baton.accelerator.runner.StepRunner;
 import dev.baton.api.plan.BlockTable;
 
 import java.util.Arrays;
@@ -16,7 +17,7 @@ import java.util.Arrays;
  * <p>Confined to the device's thread. Scratch arrays grow to the largest batch seen and are then reused: a steady
  * stream of steps allocates nothing.
  */
-final class ForwardPass {
+final class ForwardPass implements StepRunner.Batch {
 
     private static final int ROW_TILE = 16;
 
@@ -67,8 +68,8 @@ final class ForwardPass {
         tablesSize = 0;
     }
 
-    /** Copies {@code length} ids of {@code table} into the batch and returns their offset. */
-    int addTable(BlockTable table, int length) {
+    @Override
+    public int addTable(BlockTable table, int length) {
         if (tablesSize + length > tables.length) {
             tables = Arrays.copyOf(tables, Math.max(tables.length * 2, tablesSize + length));
         }
@@ -78,17 +79,13 @@ final class ForwardPass {
         return at;
     }
 
-    /** Block id {@code index} of the table at {@code tableOffset}. */
-    int tableBlock(int tableOffset, int index) {
+    @Override
+    public int tableBlock(int tableOffset, int index) {
         return tables[tableOffset + index];
     }
 
-    /**
-     * Appends a row and returns its logits row index ({@code -1} when {@code wantLogits} is false).
-     *
-     * @param tableOffset the row's sequence table, from {@link #addTable}
-     */
-    int addRow(int tokenId, int pos, int tableOffset, boolean wantLogits) {
+    @Override
+    public int addRow(int tokenId, int pos, int tableOffset, boolean wantLogits) {
         if (rows == token.length) {
             int n = rows * 2;
             token = Arrays.copyOf(token, n);
