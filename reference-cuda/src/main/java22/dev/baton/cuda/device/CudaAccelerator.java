@@ -144,20 +144,17 @@ public final class CudaAccelerator implements Accelerator, KvBlockAccess {
         int bs = config.blockSize();
         long bytesPerBlock = 2L * mc.layers() * bs * mc.kvDim() * Float.BYTES;
         int usable = config.numGpuBlocksOverride() > 0 ? config.numGpuBlocksOverride()
-                : intOption(config, "cuda.kv-blocks", (DEFAULT_KV_TOKENS + bs - 1) / bs);
+                : CpuModelConfig.intOption(config.options(), "cuda.kv-blocks", (DEFAULT_KV_TOKENS + bs - 1) / bs);
         if (usable < 1 || usable > Integer.MAX_VALUE - 2) {
             throw new IllegalArgumentException("cuda.kv-blocks must be in [1, " + (Integer.MAX_VALUE - 2) + "], got "
                     + usable);
         }
         long hostDefault = Math.min(Integer.MAX_VALUE - 1L, config.hostKvBytes() / bytesPerBlock);
-        int hostBlocks = intOption(config, "cuda.host-blocks", (int) hostDefault);
+        int hostBlocks = CpuModelConfig.intOption(config.options(), "cuda.host-blocks", (int) hostDefault);
         if (hostBlocks < 0) {
             throw new IllegalArgumentException("cuda.host-blocks must not be negative, got " + hostBlocks);
         }
-        int ordinal = intOption(config, "cuda.device", 0);
-        if (ordinal < 0) {
-            throw new IllegalArgumentException("cuda.device must be a device ordinal >= 0, got " + ordinal);
-        }
+        int ordinal = deviceOrdinal(config);
         this.layout = new KvCacheLayout(bs, usable + 1, hostBlocks, bytesPerBlock);
         this.runner = new StepRunner(providerName, layout, vocab, shape.maxModelLen(),
                 "set swap space or cuda.host-blocks");
@@ -169,8 +166,8 @@ public final class CudaAccelerator implements Accelerator, KvBlockAccess {
                 staging = new Staging(device, STAGING_BYTES);
                 DeviceModel weights = new DeviceModel(device, model);
                 pass = new DeviceForwardPass(device, weights, kv, staging, attention.equals("exact"));
-                started = device.driver().eventCreate(CudaDriver.EVENT_DEFAULT);
-                finished = device.driver().eventCreate(CudaDriver.EVENT_DEFAULT);
+                started = device.event();
+                finished = device.event();
                 blockBuffer = device.arena().allocate(bytesPerBlock, 16);
                 device.synchronize();
             });
@@ -181,16 +178,13 @@ public final class CudaAccelerator implements Accelerator, KvBlockAccess {
         this.costModel = CostModels.forDevice(device.info(), shape, Parallelism.NONE, bs);
     }
 
-    private static int intOption(AcceleratorConfig config, String key, int fallback) {
-        String s = config.options().get(key);
-        if (s == null) {
-            return fallback;
+    /** The device {@code config} opens: option {@code cuda.device}, default 0. */
+    static int deviceOrdinal(AcceleratorConfig config) {
+        int ordinal = CpuModelConfig.intOption(config.options(), "cuda.device", 0);
+        if (ordinal < 0) {
+            throw new IllegalArgumentException("cuda.device must be a device ordinal >= 0, got " + ordinal);
         }
-        try {
-            return Integer.parseInt(s.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be an integer, got '" + s + "'");
-        }
+        return ordinal;
     }
 
     /** While {@code sink} is set, every input position's logits are passed to it in plan order, before sampling. */
@@ -240,8 +234,8 @@ public final class CudaAccelerator implements Accelerator, KvBlockAccess {
     }
 
     private void queueStep(StepPlan plan, boolean allLogits) {
-        pass.clear();
-        runner.prepare(plan, pass, allLogits);
+        pass.batch().clear();
+        runner.prepare(plan, pass.batch(), allLogits);
         runner.forgetReleased();
         staging.reset();
         long[] runs = stageCopyRuns(plan);

@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
 /**
  * One opened CUDA device: its primary context, made current once on the device's own {@link DeviceThread}, one stream
  * that every operation is queued on (so operations run in the order they are queued), the loaded kernels, and every
- * device and pinned allocation made through it, all released by {@link #close()}.
+ * device allocation, pinned allocation and event made through it, all released by {@link #close()}.
  *
  * <p>The primary context is the one the CUDA runtime uses ({@code cuDevicePrimaryCtxRetain}), so libraries built on the
  * runtime (cuBLAS, NCCL) share it; it is retained at open and released at close
@@ -39,6 +39,7 @@ public final class CudaDevice implements AutoCloseable {
     private final int ordinal;
     private final List<Long> allocations = new ArrayList<>();
     private final List<MemorySegment> pinnedAllocations = new ArrayList<>();
+    private final List<MemorySegment> events = new ArrayList<>();
 
     private int device;
     private MemorySegment context;
@@ -180,6 +181,14 @@ public final class CudaDevice implements AutoCloseable {
         }
     }
 
+    /** {@code cuEventCreate} of a timing event, destroyed at close. */
+    public MemorySegment event() {
+        onThread();
+        MemorySegment e = driver.eventCreate(CudaDriver.EVENT_DEFAULT);
+        events.add(e);
+        return e;
+    }
+
     /** Waits for everything queued on the stream. */
     public void synchronize() {
         onThread();
@@ -217,6 +226,10 @@ public final class CudaDevice implements AutoCloseable {
             attempt("cuMemFreeHost", () -> driver.freeHost(m), true);
         }
         pinnedAllocations.clear();
+        for (MemorySegment e : events) {
+            attempt("cuEventDestroy_v2", () -> driver.eventDestroy(e), true);
+        }
+        events.clear();
         attempt("cuModuleUnload", () -> kernels.close(), kernels != null);
         attempt("cuStreamDestroy_v2", () -> driver.streamDestroy(stream), stream != null);
         attempt("close arena", () -> arena.close(), arena != null);

@@ -3,14 +3,12 @@ package dev.baton.cuda.device;
 import dev.baton.accelerator.DType;
 import dev.baton.accelerator.cpu.CpuModel;
 import dev.baton.accelerator.cpu.CpuModelConfig;
-import dev.baton.accelerator.runner.StepRunner;
-import dev.baton.api.plan.BlockTable;
+import dev.baton.accelerator.runner.RowBatch;
 import dev.baton.cuda.kernels.BatonKernels;
 import dev.baton.cuda.kernels.Kernel;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Arrays;
 
 /**
  * One forward pass of the reference transformer on the GPU, over a batch of token rows from any number of sequences,
@@ -32,7 +30,7 @@ import java.util.Arrays;
  *
  * <p>Confined to the device thread. Host arrays and device scratch grow to the largest batch seen and are then reused.
  */
-final class DeviceForwardPass implements StepRunner.Batch {
+final class DeviceForwardPass {
 
     /** Floats of attention-score scratch for the exact kernels (64 MiB); rows are processed in chunks that fit. */
     private static final long SCORE_SCRATCH_FLOATS = 16L << 20;
@@ -51,17 +49,10 @@ final class DeviceForwardPass implements StepRunner.Batch {
     private final int vocab;
     private final float scale;
 
-    // The batch.
-    private int rows;
-    private int[] token = new int[64];
-    private int[] position = new int[64];
-    private int[] rowTable = new int[64];
+    // The batch, and what the kernels need besides: each row's slot and context length.
+    private final RowBatch batch = new RowBatch();
     private long[] slot = new long[64];
     private int[] contextLen = new int[64];
-    private int[] logitSource = new int[64];
-    private int numLogits;
-    private int[] tables = new int[256];
-    private int tablesSize;
 
     // Device scratch, [rows][width].
     private int capacityRows;
@@ -98,57 +89,14 @@ final class DeviceForwardPass implements StepRunner.Batch {
         this.scale = (float) (1 / Math.sqrt(c.headDim()));
     }
 
-    void clear() {
-        rows = 0;
-        numLogits = 0;
-        tablesSize = 0;
-    }
-
-    @Override
-    public int addTable(BlockTable table, int length) {
-        if (tablesSize + length > tables.length) {
-            tables = Arrays.copyOf(tables, Math.max(tables.length * 2, tablesSize + length));
-        }
-        table.copyTo(0, tables, tablesSize, length);
-        int at = tablesSize;
-        tablesSize += length;
-        return at;
-    }
-
-    @Override
-    public int tableBlock(int tableOffset, int index) {
-        return tables[tableOffset + index];
-    }
-
-    @Override
-    public int addRow(int tokenId, int pos, int tableOffset, boolean wantLogits) {
-        if (rows == token.length) {
-            int n = rows * 2;
-            token = Arrays.copyOf(token, n);
-            position = Arrays.copyOf(position, n);
-            rowTable = Arrays.copyOf(rowTable, n);
-            slot = Arrays.copyOf(slot, n);
-            contextLen = Arrays.copyOf(contextLen, n);
-            logitSource = Arrays.copyOf(logitSource, n);
-        }
-        int bs = kv.blockSize;
-        token[rows] = tokenId;
-        position[rows] = pos;
-        rowTable[rows] = tableOffset;
-        slot[rows] = (long) tables[tableOffset + pos / bs] * bs + pos % bs;
-        contextLen[rows] = pos + 1;
-        int logitRow = -1;
-        if (wantLogits) {
-            logitSource[numLogits] = rows;
-            logitRow = numLogits++;
-        }
-        rows++;
-        return logitRow;
+    /** The rows of the next pass. */
+    RowBatch batch() {
+        return batch;
     }
 
     /** Logits rows of the last pass. */
     int numLogits() {
-        return numLogits;
+        return batch.numLogits();
     }
 
     /** Pinned host copy of the last pass's logits, {@code [numLogits][vocab]}, valid once the stream has finished. */
@@ -158,10 +106,10 @@ final class DeviceForwardPass implements StepRunner.Batch {
 
     /** Copies the last pass's logits into {@code dst} (after the stream has finished). */
     void copyLogits(float[] dst) {
-        if (numLogits == 0) {
+        if (batch.numLogits() == 0) {
             return;
         }
-        MemorySegment.copy(logitsHost, ValueLayout.JAVA_FLOAT, 0, dst, 0, numLogits * vocab);
+        MemorySegment.copy(logitsHost, ValueLayout.JAVA_FLOAT, 0, dst, 0, batch.numLogits() * vocab);
     }
 
     /**
@@ -169,15 +117,29 @@ final class DeviceForwardPass implements StepRunner.Batch {
      * context lengths, tables, logit rows.
      */
     long[] stage() {
-        int n = rows;
-        return new long[] {staging.put(token, n), staging.put(position, n), staging.put(slot, n),
-                staging.put(rowTable, n), staging.put(contextLen, n), staging.put(tables, tablesSize),
-                staging.put(logitSource, numLogits)};
+        int n = batch.rows();
+        if (slot.length < n) {
+            slot = new long[Math.max(n, 2 * slot.length)];
+            contextLen = new int[slot.length];
+        }
+        int bs = kv.blockSize;
+        int[] position = batch.positions();
+        int[] tables = batch.tables();
+        int[] tableOffset = batch.tableOffsets();
+        for (int r = 0; r < n; r++) {
+            int p = position[r];
+            slot[r] = (long) tables[tableOffset[r] + p / bs] * bs + p % bs;
+            contextLen[r] = p + 1;
+        }
+        return new long[] {staging.put(batch.tokens(), n), staging.put(position, n), staging.put(slot, n),
+                staging.put(tableOffset, n), staging.put(contextLen, n), staging.put(tables, batch.tablesSize()),
+                staging.put(batch.logitSources(), batch.numLogits())};
     }
 
     /** Queues the pass; {@code staged} are {@link #stage()}'s offsets, already flushed to the device. */
     void run(long[] staged) {
-        int n = rows;
+        int n = batch.rows();
+        int numLogits = batch.numLogits();
         if (n == 0) {
             return;
         }

@@ -95,6 +95,11 @@ final class KvTiers {
         return host.asSlice(id * bytesPerBlock, bytesPerBlock);
     }
 
+    /** The whole pinned tier, {@code numHostBlocks * bytesPerBlock} bytes. */
+    MemorySegment hostTier() {
+        return host;
+    }
+
     /** Queues SWAP_OUT: device block {@code deviceBlock} to host block {@code hostBlock}. */
     void swapOut(int deviceBlock, int hostBlock) {
         toHost(deviceBlock, hostBlock(hostBlock));
@@ -134,6 +139,16 @@ final class KvTiers {
     /** Queues the copy kernel over {@code numPairs} (src, dst) pairs at device address {@code pairs}. */
     void copyBlocks(long pairs, int numPairs) {
         device.kernels().copyBlocks(pairs, numPairs, base, tensorStride, 2 * layers, slabBytes, device.stream());
+    }
+
+    /** Frees the pool and the pinned tier (they are freed with the device otherwise). */
+    void release() {
+        device.synchronize();
+        device.free(base);
+        if (host != null) {
+            device.freePinned(host);
+        }
+        device.freePinned(blockStaging);
     }
 
     /** Copies block {@code id} of {@code tier} into {@code dst} (host-tier byte order); synchronous. */

@@ -29,6 +29,12 @@ final class Staging {
         this.devicePointer = device.alloc(capacity);
     }
 
+    /** Frees the buffers (they are freed with the device otherwise); the previous work must have finished. */
+    void release() {
+        device.freePinned(host);
+        device.free(devicePointer);
+    }
+
     /** Starts a new step: the previous one's work must have finished. */
     void reset() {
         used = 0;

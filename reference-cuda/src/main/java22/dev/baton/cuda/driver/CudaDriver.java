@@ -113,7 +113,8 @@ public final class CudaDriver {
         }
     }
 
-    private static RuntimeException rethrow(Throwable t) {
+    /** {@code t} as an unchecked exception to throw (errors are thrown from here). */
+    static RuntimeException rethrow(Throwable t) {
         if (t instanceof RuntimeException r) {
             return r;
         }

@@ -50,7 +50,7 @@ public final class DeviceThread implements AutoCloseable {
                 }
             }
         } catch (ExecutionException e) {
-            throw unwrap(e.getCause());
+            throw CudaDriver.rethrow(e.getCause());
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
@@ -90,15 +90,5 @@ public final class DeviceThread implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static RuntimeException unwrap(Throwable cause) {
-        if (cause instanceof RuntimeException r) {
-            return r;
-        }
-        if (cause instanceof Error e) {
-            throw e;
-        }
-        return new IllegalStateException(cause);
     }
 }

@@ -82,11 +82,6 @@ public final class KernelArgs {
         return types[i];
     }
 
-    /** The slot of argument {@code i} (8 bytes). */
-    public MemorySegment slot(int i) {
-        return slots.asSlice(8L * i, 8);
-    }
-
     /** {@code void** kernelParams}. */
     public MemorySegment pointers() {
         return pointers;

@@ -11,8 +11,10 @@ import org.junit.jupiter.api.Tag;
  * The {@code cuda} provider against the SPI conformance kit, run from the kit's published test artifact, with the same
  * small model as the CPU provider's conformance run. Needs a GPU: without one the kit skips every check with the
  * provider's reason (no libcuda.so.1, no device, ...), after checking that unavailability is reported, not thrown.
+ * Tagged {@code gpu} for both engines (Jupiter tests and the kit's jqwik properties).
  */
 @Tag("gpu")
+@net.jqwik.api.Tag("gpu")
 class CudaConformanceTest extends AcceleratorContract {
 
     @Override

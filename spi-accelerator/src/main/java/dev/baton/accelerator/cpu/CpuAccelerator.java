@@ -197,11 +197,11 @@ public final class CpuAccelerator implements Accelerator, KvBlockAccess {
         if (launched) {
             throw new IllegalStateException("launch called twice without await");
         }
-        pass.clear();
+        pass.batch().clear();
         try {
-            runner.prepare(plan, pass, sink != null);
+            runner.prepare(plan, pass.batch(), sink != null);
         } catch (IllegalArgumentException e) {
-            pass.clear();
+            pass.batch().clear();
             throw e;
         }
         launched = true;
