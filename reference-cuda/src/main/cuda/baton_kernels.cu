@@ -41,16 +41,18 @@ extern "C" __global__ void baton_copy_blocks(const int* pairs, int numPairs, uns
     const unsigned char* src = t + (long long) pairs[2 * pair] * slabBytes;
     unsigned char* dst = t + (long long) pairs[2 * pair + 1] * slabBytes;
     if ((slabBytes & 15) == 0 && (tensorStride & 15) == 0) {
-        const uint4* s = reinterpret_cast<const uint4*>(src);
-        uint4* d = reinterpret_cast<uint4*>(dst);
+        // Pairs never overlap, so the copy may keep several loads in flight (__restrict__).
+        const uint4* __restrict__ s = reinterpret_cast<const uint4*>(src);
+        uint4* __restrict__ d = reinterpret_cast<uint4*>(dst);
         const long long n = slabBytes >> 4;
+#pragma unroll 4
         for (long long i = threadIdx.x; i < n; i += blockDim.x) {
             d[i] = s[i];
         }
     } else {
         // Slabs are whole 4-byte words: fp32 elements, or an even number of bf16 ones (headDim is even).
-        const unsigned int* s = reinterpret_cast<const unsigned int*>(src);
-        unsigned int* d = reinterpret_cast<unsigned int*>(dst);
+        const unsigned int* __restrict__ s = reinterpret_cast<const unsigned int*>(src);
+        unsigned int* __restrict__ d = reinterpret_cast<unsigned int*>(dst);
         const long long n = slabBytes >> 2;
         for (long long i = threadIdx.x; i < n; i += blockDim.x) {
             d[i] = s[i];
@@ -164,9 +166,11 @@ __device__ __forceinline__ long long baton_kv_row(const int* table, int p, int b
 }
 
 template <typename T>
-__device__ void baton_paged_attention(float* out, const float* q, const T* kCache, const T* vCache, const int* tables,
-                                      const int* tableOffsets, const int* contextLens, int heads, int kvHeads,
-                                      int headDim, int blockSize, float scale) {
+__device__ void baton_paged_attention(float* __restrict__ out, const float* __restrict__ q,
+                                      const T* __restrict__ kCache, const T* __restrict__ vCache,
+                                      const int* __restrict__ tables, const int* __restrict__ tableOffsets,
+                                      const int* __restrict__ contextLens, int heads, int kvHeads, int headDim,
+                                      int blockSize, float scale) {
     __shared__ float sQ[BATON_ATT_MAX_GROUP * BATON_ATT_MAX_DIM];
     __shared__ float sW[BATON_ATT_MAX_GROUP * BATON_ATT_TILE];
     __shared__ float sPart[BATON_ATT_THREADS * BATON_ATT_MAX_GROUP];

@@ -6,9 +6,11 @@
 # the SHA-256 of the fatbin, the nvcc version and the flags. Rebuilds only when one of those changed, so builds with
 # nvcc stay fast; KernelImageChecksumTest fails when the committed fatbin no longer matches the sources.
 #
-# Usage: build-fatbin.sh [path/to/nvcc]      (run by the cuda-kernels Maven profile wherever nvcc exists)
+# Usage: build-fatbin.sh [path/to/nvcc [classes-dir]]   (run by the cuda-kernels Maven profile wherever nvcc exists;
+#        with a classes directory, also copies both files there, for the build that is running)
 set -euo pipefail
 nvcc="${1:-nvcc}"
+classes="${2:-}"
 here="$(cd "$(dirname "$0")" && pwd)"
 out="$here/../resources/dev/baton/cuda/kernels"
 fatbin="$out/baton_kernels.fatbin"
@@ -22,11 +24,19 @@ sources=$(cd "$here" && printf '%s\n' *.cu *.cuh | LC_ALL=C sort)
 source_hash=$(cd "$here" && cat $sources | sha256sum | cut -d' ' -f1)
 nvcc_version=$("$nvcc" --version | grep -m1 'release')
 
+copy_to_classes() {
+    if [ -n "$classes" ]; then
+        mkdir -p "$classes/dev/baton/cuda/kernels"
+        cp "$fatbin" "$record" "$classes/dev/baton/cuda/kernels/"
+    fi
+}
+
 if [ -f "$fatbin" ] && [ -f "$record" ] \
     && grep -qx "sources-sha256 $source_hash" "$record" \
     && grep -qxF "nvcc $nvcc_version" "$record" \
     && grep -qxF "flags $flags" "$record" \
     && grep -qx "fatbin-sha256 $(sha256sum "$fatbin" | cut -d' ' -f1)" "$record"; then
+    copy_to_classes
     exit 0
 fi
 
@@ -43,3 +53,4 @@ mv "$tmp/baton_kernels.fatbin" "$fatbin"
     echo "flags $flags"
     echo "sources $(echo $sources)"
 } > "$record"
+copy_to_classes

@@ -2,10 +2,12 @@
 //
 // Force-included (-include cuda_emu.h) when the kernels are compiled by a host C++ compiler for the fake driver
 // (fake_libcuda.cpp). It maps the CUDA built-ins the kernels use onto a cooperative scheduler: every CUDA thread of a
-// block is a fiber (ucontext), __syncthreads parks it until every live thread of the block arrives, __syncwarp and
-// __shfl_xor_sync until every live lane of its warp does. Blocks run one after another, so __shared__ arrays become
+// block is a fiber (a hand-written context switch on x86-64, ucontext elsewhere), __syncthreads parks it until every
+// live thread of the block arrives, __syncwarp and __shfl_xor_sync until every live lane of its warp does; threads
+// waiting at different barriers are reported as a deadlock. Blocks run one after another, so __shared__ arrays become
 // function-local statics. Kernels registered as "simple" (no barriers) run their threads as plain calls, without
-// fibers; a barrier in such a kernel is reported as an emulation error.
+// fibers; a barrier in such a kernel is reported as an emulation error. What it cannot show: races that only real
+// concurrency exposes, memory-model subtleties, and speed.
 //
 // Floating point: compile with -ffp-contract=off so that, like nvcc -fmad=false and like Java, a * b + c rounds twice.
 #pragma once

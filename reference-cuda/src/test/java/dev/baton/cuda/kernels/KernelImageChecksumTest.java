@@ -21,8 +21,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class KernelImageChecksumTest {
 
-    private static final String REBUILD = "; rebuild it on a machine with nvcc 13 (./mvnw -pl reference-cuda"
-            + " generate-resources runs src/main/cuda/build-fatbin.sh) and commit both files";
+    private static final String REBUILD = "; rebuild it on a machine with nvcc 13 (bash"
+            + " reference-cuda/src/main/cuda/build-fatbin.sh, which any Maven build there runs) and commit both files";
 
     private static String sha256(byte[]... parts) {
         try {
