@@ -9,6 +9,7 @@ module dev.baton.accelerator {
     exports dev.baton.accelerator;
     exports dev.baton.accelerator.cost;
     exports dev.baton.accelerator.cpu;
+    exports dev.baton.accelerator.runner;
     exports dev.baton.accelerator.sampling;
     exports dev.baton.accelerator.sim;
 

@@ -24,7 +24,8 @@ import dev.baton.accelerator.sampling.SamplingStream;
  */
 public final class CpuModel {
 
-    static final float RMS_EPS = 1e-5f;
+    /** The epsilon of every RMSNorm. */
+    public static final float RMS_EPS = 1e-5f;
     static final double LOGIT_SPREAD = 3.0;
 
     final CpuModelConfig config;
@@ -91,6 +92,53 @@ public final class CpuModel {
 
     public CpuModelConfig config() {
         return config;
+    }
+
+    /** The model's tensors, for devices that run this model elsewhere (the CUDA binding uploads them). */
+    public enum Tensor {
+        EMBEDDING(false), ATTN_NORM(true), WQ(true), WK(true), WV(true), WO(true), MLP_NORM(true), GATE(true),
+        UP(true), DOWN(true), FINAL_NORM(false), LM_HEAD(false),
+        /** {@code cos[pos * headDim/2 + i]} of the rotary embedding, for positions {@code 0 .. maxModelLen - 1}. */
+        ROPE_COS(false),
+        /** {@code sin[pos * headDim/2 + i]}, like {@link #ROPE_COS}. */
+        ROPE_SIN(false);
+
+        private final boolean perLayer;
+
+        Tensor(boolean perLayer) {
+            this.perLayer = perLayer;
+        }
+
+        /** Whether each layer has its own. */
+        public boolean perLayer() {
+            return perLayer;
+        }
+    }
+
+    /**
+     * A copy of {@code tensor} (of {@code layer}, for per-layer tensors; ignored otherwise), row-major as described
+     * above ({@code [out][in]} for matrices).
+     *
+     * @throws IndexOutOfBoundsException if a per-layer tensor is asked for a layer the model does not have
+     */
+    public float[] weights(Tensor tensor, int layer) {
+        float[] w = switch (tensor) {
+            case EMBEDDING -> embedding;
+            case ATTN_NORM -> attnNorm[layer];
+            case WQ -> wq[layer];
+            case WK -> wk[layer];
+            case WV -> wv[layer];
+            case WO -> wo[layer];
+            case MLP_NORM -> mlpNorm[layer];
+            case GATE -> wGate[layer];
+            case UP -> wUp[layer];
+            case DOWN -> wDown[layer];
+            case FINAL_NORM -> finalNorm;
+            case LM_HEAD -> lmHead;
+            case ROPE_COS -> ropeCos;
+            case ROPE_SIN -> ropeSin;
+        };
+        return w.clone();
     }
 
     private static float[] tensor(long seed, int tensor, int layer, long size, double mean, double std) {

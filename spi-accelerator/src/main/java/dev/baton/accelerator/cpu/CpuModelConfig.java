@@ -95,7 +95,12 @@ public record CpuModelConfig(int layers, int hidden, int heads, int kvHeads, int
                 intermediate, vocab, numParams(), DType.FP32, DType.FP32, maxModelLen, eosToken);
     }
 
-    static int intOption(Map<String, String> options, String key, int fallback) {
+    /**
+     * The integer option {@code key} of {@code options}, or {@code fallback} when absent.
+     *
+     * @throws IllegalArgumentException naming the key when the value is not an integer
+     */
+    public static int intOption(Map<String, String> options, String key, int fallback) {
         String s = options.get(key);
         if (s == null) {
             return fallback;

@@ -1,8 +1,6 @@
 package dev.baton.accelerator.cpu;
 
-import dev.baton.api.plan.BlockTable;
-
-import java.util.Arrays;
+import dev.baton.accelerator.runner.RowBatch;
 
 /**
  * One forward pass of the CPU transformer over a batch of token rows that belong to any number of sequences, reading
@@ -11,7 +9,8 @@ import java.util.Arrays;
  * <p>Each row is a token at a position of a sequence; rows of one sequence are consecutive positions. Per layer the
  * pass writes every row's K/V into the pool before any row attends, so a row at position {@code p} sees positions
  * {@code [0, p]} of its sequence whether they were computed in earlier steps or earlier in this batch. Only rows marked
- * for logits go through the final norm and LM head.
+ * for logits go through the final norm and LM head. The rows come from {@link dev.baton.accelerator.runner.StepRunner}
+ * through a {@link RowBatch}.
  *
  * <p>Confined to the device's thread. Scratch arrays grow to the largest batch seen and are then reused: a steady
  * stream of steps allocates nothing.
@@ -27,15 +26,7 @@ final class ForwardPass {
     private final int vocab;
     private final float scale;
 
-    // The batch.
-    private int rows;
-    private int[] token = new int[64];
-    private int[] position = new int[64];
-    private int[] rowTable = new int[64];
-    private int[] logitRow = new int[64];
-    private int numLogits;
-    private int[] tables = new int[256];
-    private int tablesSize;
+    private final RowBatch batch = new RowBatch();
 
     // Scratch, [rows][width].
     private float[] x = new float[0];
@@ -61,47 +52,9 @@ final class ForwardPass {
         this.scores = new float[(c.maxModelLen() + 1) * c.heads()];
     }
 
-    void clear() {
-        rows = 0;
-        numLogits = 0;
-        tablesSize = 0;
-    }
-
-    /** Copies {@code length} ids of {@code table} into the batch and returns their offset. */
-    int addTable(BlockTable table, int length) {
-        if (tablesSize + length > tables.length) {
-            tables = Arrays.copyOf(tables, Math.max(tables.length * 2, tablesSize + length));
-        }
-        table.copyTo(0, tables, tablesSize, length);
-        int at = tablesSize;
-        tablesSize += length;
-        return at;
-    }
-
-    /** Block id {@code index} of the table at {@code tableOffset}. */
-    int tableBlock(int tableOffset, int index) {
-        return tables[tableOffset + index];
-    }
-
-    /**
-     * Appends a row and returns its logits row index ({@code -1} when {@code wantLogits} is false).
-     *
-     * @param tableOffset the row's sequence table, from {@link #addTable}
-     */
-    int addRow(int tokenId, int pos, int tableOffset, boolean wantLogits) {
-        if (rows == token.length) {
-            int n = rows * 2;
-            token = Arrays.copyOf(token, n);
-            position = Arrays.copyOf(position, n);
-            rowTable = Arrays.copyOf(rowTable, n);
-            logitRow = Arrays.copyOf(logitRow, n);
-        }
-        token[rows] = tokenId;
-        position[rows] = pos;
-        rowTable[rows] = tableOffset;
-        logitRow[rows] = wantLogits ? numLogits++ : -1;
-        rows++;
-        return logitRow[rows - 1];
+    /** The rows of the next pass. */
+    RowBatch batch() {
+        return batch;
     }
 
     /** Logits of the marked rows, {@code [logitRow][vocab]}, valid after {@link #run}. */
@@ -110,7 +63,13 @@ final class ForwardPass {
     }
 
     void run(KvPool pool) {
-        int n = rows;
+        int n = batch.rows();
+        int[] token = batch.tokens();
+        int[] position = batch.positions();
+        int[] rowTable = batch.tableOffsets();
+        int[] logitRow = batch.logitRows();
+        int[] tables = batch.tables();
+        int numLogits = batch.numLogits();
         if (n == 0) {
             return;
         }
