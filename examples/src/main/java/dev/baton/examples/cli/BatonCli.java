@@ -13,7 +13,8 @@ public final class BatonCli {
     private final Map<String, Command> commands = new LinkedHashMap<>();
 
     public BatonCli() {
-        for (Command c : List.<Command>of(new DevicesCommand(), new CalibrateCommand())) {
+        for (Command c : List.<Command>of(new DevicesCommand(), new CalibrateCommand(), new ReplayCommand(),
+                new SweepCommand(), new FidelityCommand(), new FitWorkloadCommand())) {
             commands.put(c.name(), c);
         }
     }
