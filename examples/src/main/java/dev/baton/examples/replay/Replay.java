@@ -43,6 +43,11 @@ import java.util.Map;
  *
  * <p>The real CPU time the scheduler spends per step is what {@link EngineCore} measures with {@link System#nanoTime}
  * around planning and applying ({@code LatencyStats.Kind.STEP_CPU}); the device's simulated time is not in it.
+ *
+ * <p>This is trace-driven simulation in the manner of Vidur (Agrawal et al., MLSys'24), except that the scheduler is
+ * not modelled: Baton's own admission, queues, step scheduler and KV manager run, and only the device is simulated.
+ * Latencies have vLLM's definitions (TTFT from arrival; TPOT = (e2e - TTFT) / (output tokens - 1)); SLO attainment and
+ * goodput are DistServe's (Zhong et al., OSDI'24).
  */
 public final class Replay {
 

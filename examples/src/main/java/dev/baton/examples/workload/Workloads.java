@@ -46,7 +46,7 @@ public final class Workloads {
         BUILT_IN.put("azure-conv", "fitted to the Azure LLM inference conversation trace (5.5 req/s)");
         BUILT_IN.put("azure-code", "fitted to the Azure LLM inference code trace (2.6 req/s, very bursty)");
         BUILT_IN.put("multi-turn", "chat sessions resending their growing history over shared system prompts"
-                + " (4.6 req/s)");
+                + " (5.7 req/s)");
         BUILT_IN.put("multi-tenant", "tenants alpha, beta, gamma at " + TENANT_UNIT_RATE + " req/s each and a noisy"
                 + " neighbour at 10x");
     }
