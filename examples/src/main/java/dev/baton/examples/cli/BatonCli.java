@@ -15,8 +15,9 @@ public final class BatonCli {
     private final Map<String, Command> commands = new LinkedHashMap<>();
 
     public BatonCli() {
-        for (Command c : List.<Command>of(new DevicesCommand(), new CalibrateCommand(), new KvReplayCommand(),
-                new GenerateCommand())) {
+        for (Command c : List.<Command>of(new ReplayCommand(), new SweepCommand(), new FidelityCommand(),
+                new GenerateCommand(), new DevicesCommand(), new CalibrateCommand(), new KvReplayCommand(),
+                new FitWorkloadCommand())) {
             commands.put(c.name(), c);
         }
     }
