@@ -137,7 +137,7 @@ class AcceleratorsDiscoveryTest {
     @Test
     void a_good_provider_is_listed_as_available_next_to_the_class_paths_own() throws IOException {
         List<ProviderStatus> all = Accelerators.discover(loaderServing(GoodProvider.class.getName()));
-        assertThat(names(all)).containsExactly("sim", "good");
+        assertThat(names(all)).containsExactly("sim", "cpu", "good");
         assertAvailable(all, "good");
         assertThat(entry(all, "good").provider().getClass().getClassLoader()).isInstanceOf(FixtureLoader.class);
         assertThat(entry(all, "good").description()).isEqualTo("test provider good");
@@ -182,8 +182,8 @@ class AcceleratorsDiscoveryTest {
 
         List<ProviderStatus> all = Accelerators.discover(loader);
 
-        assertThat(names(all)).as(how).containsExactly("sim", listedAs, "good");
-        ProviderStatus broken = all.get(1);
+        assertThat(names(all)).as(how).containsExactly("sim", "cpu", listedAs, "good");
+        ProviderStatus broken = all.get(2);
         assertThat(broken.availability().isAvailable()).isFalse();
         assertThat(broken.availability()).isInstanceOf(Availability.Unavailable.class);
         assertThat(broken.availability().detail()).contains(reasonParts);
@@ -200,9 +200,9 @@ class AcceleratorsDiscoveryTest {
 
         List<ProviderStatus> all = Accelerators.discover(loaderServing(classes.toArray(String[]::new)));
 
-        assertThat(all).hasSize(1 + classes.size());
+        assertThat(all).hasSize(2 + classes.size());
         assertThat(all.stream().filter(s -> s.availability().isAvailable()).map(ProviderStatus::name))
-                .containsExactly("sim", "good");
+                .containsExactly("sim", "cpu", "good");
         assertThat(all).filteredOn(s -> !s.availability().isAvailable())
                 .allSatisfy(s -> assertThat(s.availability().detail()).isNotBlank())
                 .hasSize(classes.size() - 1);
@@ -219,6 +219,7 @@ class AcceleratorsDiscoveryTest {
         ClassLoader loader = loaderServing(FutureJdkProvider.class.getName());
         Iterator<AcceleratorProvider> it = ServiceLoader.load(AcceleratorProvider.class, loader).iterator();
         assertThat(it.next().name()).isEqualTo("sim");
+        assertThat(it.next().name()).isEqualTo("cpu");
         assertThatThrownBy(it::hasNext).isInstanceOf(UnsupportedClassVersionError.class)
                 .isInstanceOf(LinkageError.class)
                 .hasMessageContaining("class file version " + FUTURE_MAJOR);
@@ -228,6 +229,7 @@ class AcceleratorsDiscoveryTest {
     void a_missing_superclass_also_escapes_service_loader_as_a_linkage_error() throws IOException {
         ClassLoader loader = loaderServing(MissingBaseProvider.class.getName());
         Iterator<AcceleratorProvider> it = ServiceLoader.load(AcceleratorProvider.class, loader).iterator();
+        it.next();
         it.next();
         assertThatThrownBy(it::hasNext).isInstanceOf(NoClassDefFoundError.class);
     }
