@@ -4,6 +4,8 @@ import dev.baton.accelerator.CostModel;
 import dev.baton.accelerator.StepShape;
 import dev.baton.scheduler.core.Sequence;
 import dev.baton.scheduler.preemption.RunningBatch;
+import dev.baton.scheduler.queue.RequestQueue;
+import org.agrona.collections.Object2IntHashMap;
 
 import java.util.Objects;
 
@@ -43,9 +45,12 @@ import java.util.Objects;
  *   of their timeline (slack) allow longer steps -- bigger prefill chunks, more throughput -- without breaking
  *   anyone.</li>
  *   <li><b>Decodes first</b> (stall-free): every running decode is in the step.</li>
- *   <li><b>Running prefills by urgency.</b> Partial prefills get chunks in {@link PrefillRank} order (EDF on the TTFT
+ *   <li><b>Prefills by urgency.</b> Partial prefills get chunks in {@link PrefillRank} order (EDF on the TTFT
  *   deadline for {@code slo}; the tenant's virtual token counter for {@code fair}), each the largest chunk that keeps
- *   the predicted step time within the limit (a short search over the monotone cost model).</li>
+ *   the predicted step time within the limit (a short search over the monotone cost model). The head of the waiting
+ *   queue (when the composer is given the queue) takes its place in that order: if it outranks a running prefill,
+ *   the time its chunk needs is kept free for it, so a new urgent request does not wait behind a long, less urgent
+ *   prompt that happened to start first.</li>
  *   <li><b>Admission</b> (the waiting queue's order: least slack first, hopeless requests last). A new request is
  *   admitted only if (a) the KV its whole life needs ({@code prompt + outputRatio x maxTokens}, summed over the batch)
  *   fits under {@code kvLimit} of the cache, so it will not later preempt the requests that run now; (b) the batch's
@@ -56,6 +61,14 @@ import java.util.Objects;
  * </ol>
  * Without any TPOT target the step is limited by the token budget only, and the composer behaves like vLLM's with
  * decodes reserved first and running prefills in urgency order.
+ *
+ * <h2>Seats for the light tenants</h2>
+ * Fair queueing (VTC) decides who is admitted next, but a request can only be admitted into a free decode seat, and a
+ * heavy tenant that fills every seat makes a light tenant's next request wait for one of its requests to finish. With
+ * {@code reserveSeats > 0}, a tenant that already holds at least its share of the batch (running sequences divided by
+ * the tenants running) is admitted only while the decode step stays within its limit with {@code reserveSeats} more
+ * decodes in it: the heavy tenant still uses idle capacity (work-conserving up to the reserve), and a light tenant's
+ * arrival finds a seat at once.
  *
  * <h2>Cost</h2>
  * {@link #beginStep} is one pass over the running batch plus, for each running prefill, a search of at most ~14 cost
@@ -87,10 +100,14 @@ public final class SloComposer implements BatchComposer {
     private final double decodeShare;
     private final double catchUp;
     private final double safety;
+    private final int reserveSeats;
+    private final RequestQueue waiting;
+    private final Object2IntHashMap<String> runningByTenant = new Object2IntHashMap<>(0);
 
     private final StepShape shape = new StepShape();
     private final StepShape future = new StepShape();
     private final StepShape trial = new StepShape();
+    private final StepShape reserve = new StepShape();
     private Sequence[] prefills = new Sequence[16];
     private double[] ranks = new double[16];
     private int[] allotted = new int[16];
@@ -110,6 +127,8 @@ public final class SloComposer implements BatchComposer {
         this.decodeShare = b.decodeShare;
         this.catchUp = b.catchUp;
         this.safety = b.safety;
+        this.reserveSeats = b.reserveSeats;
+        this.waiting = b.waiting;
     }
 
     /**
@@ -130,6 +149,9 @@ public final class SloComposer implements BatchComposer {
         projectedKv = 0;
         pending = null;
         tightestTpot = Long.MAX_VALUE;
+        if (reserveSeats > 0) {
+            runningByTenant.clear();
+        }
         long limit = Long.MAX_VALUE;
         int n = running.size();
         boolean inFlight = false;
@@ -141,6 +163,9 @@ public final class SloComposer implements BatchComposer {
         int decodeTokens = 0;
         for (int i = 0; i < n; i++) {
             Sequence seq = running.get(i);
+            if (reserveSeats > 0) {
+                runningByTenant.put(seq.tenant(), runningByTenant.getValue(seq.tenant()) + 1);
+            }
             projectedKv += lifetimeKv(seq);
             future.addDecode(meanDecodeContext(seq));
             long tpot = seq.request().slo().tpotNanos();
@@ -159,16 +184,29 @@ public final class SloComposer implements BatchComposer {
         stepLimit = limit == Long.MAX_VALUE ? Long.MAX_VALUE : (long) (limit * safety);
         sortPrefills();
         int tokensLeft = defaultBudget - decodeTokens;
+        // The waiting head competes with running prefills by rank: its chunk's time is kept free in the trial shape
+        // (not in the committed one, which admission will add it to).
+        Sequence head = waiting == null ? null : waiting.peek();
+        double headRank = head == null ? Double.POSITIVE_INFINITY : rank.rank(head);
+        reserve.set(shape);
         for (int k = 0; k < numPrefills; k++) {
             Sequence seq = prefills[k];
+            if (head != null && headRank < ranks[k]) {
+                int x = fit(reserve, head.length() - head.numComputed(), head.numComputed(), tokensLeft);
+                reserve.addSequence(x, head.numComputed(), 0, false);
+                tokensLeft -= x;
+                head = null;
+            }
             int want = seq.length() - seq.numComputed();
             if (longPrefillThreshold > 0) {
                 want = Math.min(want, longPrefillThreshold);
             }
-            int x = fit(want, seq.numComputed(), tokensLeft);
+            int x = fit(reserve, want, seq.numComputed(), tokensLeft);
             allotted[k] = x;
             if (x > 0) {
-                shape.addSequence(x, seq.numComputed(), 0, seq.numComputed() + x >= seq.length());
+                boolean samples = seq.numComputed() + x >= seq.length();
+                shape.addSequence(x, seq.numComputed(), 0, samples);
+                reserve.addSequence(x, seq.numComputed(), 0, samples);
                 tokensLeft -= x;
             }
         }
@@ -195,11 +233,18 @@ public final class SloComposer implements BatchComposer {
             return 0;
         }
         long tpot = Math.min(tightestTpot, seq.request().slo().tpotNanos());
-        if (tpot != Long.MAX_VALUE && future.numSeqs() > 0
-                && cost.stepNanos(trial.set(future).addDecode(meanDecodeContext(seq))) > decodeShare * tpot) {
-            return 0;
+        if (tpot != Long.MAX_VALUE && future.numSeqs() > 0) {
+            trial.set(future).addDecode(meanDecodeContext(seq));
+            if (overShare(seq)) {
+                for (int i = 0; i < reserveSeats; i++) {
+                    trial.addDecode(meanDecodeContext(seq));
+                }
+            }
+            if (cost.stepNanos(trial) > decodeShare * tpot) {
+                return 0;
+            }
         }
-        int x = fit(wanted, computed, budgetLeft);
+        int x = fit(shape, wanted, computed, budgetLeft);
         if (x > 0) {
             pending = seq;
         }
@@ -212,6 +257,9 @@ public final class SloComposer implements BatchComposer {
             shape.addSequence(tokens, context, drafts, context + tokens >= seq.length());
             projectedKv += lifetimeKv(seq);
             future.addDecode(meanDecodeContext(seq));
+            if (reserveSeats > 0) {
+                runningByTenant.put(seq.tenant(), runningByTenant.getValue(seq.tenant()) + 1);
+            }
             pending = null;
         }
     }
@@ -224,6 +272,24 @@ public final class SloComposer implements BatchComposer {
     /** The predicted duration of the step composed so far, for inspection. */
     public long predictedStepNanos() {
         return shape.numSeqs() == 0 ? 0 : cost.stepNanos(shape);
+    }
+
+    /** Whether {@code seq}'s tenant already holds at least its share of the running batch (seat reserve on). */
+    private boolean overShare(Sequence seq) {
+        return holdsShare(seq.tenant());
+    }
+
+    /**
+     * Whether {@code tenant} holds at least its share of the running batch (running sequences divided by the tenants
+     * running), with seats reserved for the others ({@code reserveSeats > 0}); always false without a reserve. A fair
+     * queue lets such a tenant yield to one below its share, so that the reserved seats are not left idle behind it.
+     */
+    public boolean holdsShare(String tenant) {
+        if (reserveSeats == 0 || runningByTenant.isEmpty()) {
+            return false;
+        }
+        int mine = runningByTenant.getValue(tenant);
+        return mine > 0 && (long) mine * runningByTenant.size() >= future.numSeqs();
     }
 
     /**
@@ -245,12 +311,12 @@ public final class SloComposer implements BatchComposer {
      * The largest chunk, at most {@code min(want, tokensLeft)}, that keeps the step within its time limit on top of
      * what is already in it; 0 if not even one token fits.
      */
-    private int fit(int want, int context, int tokensLeft) {
+    private int fit(StepShape base, int want, int context, int tokensLeft) {
         int max = Math.min(want, tokensLeft);
         if (max <= 0) {
             return 0;
         }
-        if (stepLimit == Long.MAX_VALUE || costWith(max, context) <= stepLimit) {
+        if (stepLimit == Long.MAX_VALUE || costWith(base, max, context) <= stepLimit) {
             return max;
         }
         int lo = 0;
@@ -258,7 +324,7 @@ public final class SloComposer implements BatchComposer {
         // The largest x in [lo, hi] with cost <= limit (x = 0 always fits: it adds nothing).
         while (lo < hi) {
             int mid = (lo + hi + 1) >>> 1;
-            if (costWith(mid, context) <= stepLimit) {
+            if (costWith(base, mid, context) <= stepLimit) {
                 lo = mid;
             } else {
                 hi = mid - 1;
@@ -267,8 +333,8 @@ public final class SloComposer implements BatchComposer {
         return lo;
     }
 
-    private long costWith(int tokens, int context) {
-        return cost.stepNanos(trial.set(shape).addSequence(tokens, context, 0, false));
+    private long costWith(StepShape base, int tokens, int context) {
+        return cost.stepNanos(trial.set(base).addSequence(tokens, context, 0, false));
     }
 
     /** KV tokens a sequence will hold at its end (prompt plus expected output), rounded up to whole blocks. */
@@ -322,6 +388,8 @@ public final class SloComposer implements BatchComposer {
         private double decodeShare = 0.6;
         private double catchUp = 0.5;
         private double safety = 0.9;
+        private int reserveSeats;
+        private RequestQueue waiting;
 
         private Builder(CostModel cost, long kvCapacityTokens, int blockSize) {
             this.cost = Objects.requireNonNull(cost, "costModel");
@@ -375,6 +443,27 @@ public final class SloComposer implements BatchComposer {
         /** Fraction of a step's time limit that the cost model's prediction may use (default 0.9). */
         public Builder safety(double fraction) {
             this.safety = fraction(fraction, "safety");
+            return this;
+        }
+
+        /**
+         * The waiting queue, whose head then competes with running prefills by {@link PrefillRank} (default: none,
+         * running prefills first as in vLLM).
+         */
+        public Builder waitingQueue(RequestQueue queue) {
+            this.waiting = queue;
+            return this;
+        }
+
+        /**
+         * Decode seats kept free for tenants below their share of the batch (default 0: none). See the class
+         * comment; {@code fair} uses it so that a light tenant's request never waits for a heavy tenant's to end.
+         */
+        public Builder reserveSeats(int seats) {
+            if (seats < 0) {
+                throw new IllegalArgumentException("reserveSeats must not be negative, got " + seats);
+            }
+            this.reserveSeats = seats;
             return this;
         }
 

@@ -42,7 +42,10 @@ import java.util.Objects;
  * {@code |W_f/wt_f - W_g/wt_g| <= U/wt_f + U/wt_g} over any interval, with {@code U = w_in x P + w_out x S x O}
  * ({@code P} longest prompt, {@code O} largest {@code maxTokens}, {@code S} max-num-seqs): for equal weights,
  * {@code |W_f - W_g| <= 2U}. The proof is in the scheduler-core test {@code FairnessProperties}, which checks it on
- * the engine; weighted tenants therefore converge to their weight ratio.
+ * the engine; weighted tenants therefore converge to their weight ratio. With yielding tenants
+ * ({@link Builder#yieldingTenants}: a tenant that holds its share of the batch lets one that does not, with a counter
+ * at most {@code D} above the smallest, go first) every pop still satisfies {@code c <= min c + D}, and the same proof
+ * gives {@code U + D} in place of {@code U}.
  *
  * <h2>Cost</h2>
  * {@link #peek()} scans the active flows of the first non-empty band (O(tenants backlogged in that band)) and caches the
@@ -57,6 +60,8 @@ public final class FlowQueue implements RequestQueue {
     private final VirtualTokenCounters counters;
     private final boolean demoteLate;
     private final boolean delayOnTimeout;
+    private final java.util.function.Predicate<String> yielding;
+    private final double yieldSlack;
 
     private final Int2ObjectHashMap<Band> bandByPriority = new Int2ObjectHashMap<>();
     private Band[] bands = new Band[4];
@@ -74,6 +79,8 @@ public final class FlowQueue implements RequestQueue {
         this.counters = b.counters;
         this.demoteLate = b.demoteLate && b.order.keyIsDeadline();
         this.delayOnTimeout = b.timeoutAction == QueueTimeoutAction.DELAY;
+        this.yielding = b.yielding;
+        this.yieldSlack = b.yieldSlack;
     }
 
     public static Builder builder() {
@@ -206,6 +213,9 @@ public final class FlowQueue implements RequestQueue {
 
     @Override
     public void beforeStep(long nowNanos) {
+        if (yielding != null) {
+            changed(); // who yields is decided anew every step
+        }
         if (!demoteLate) {
             return;
         }
@@ -372,19 +382,36 @@ public final class FlowQueue implements RequestQueue {
             if (numActive == 0) {
                 return null;
             }
-            Flow best = active[0];
             if (counters == null) {
-                return best;
+                return active[0];
             }
+            Flow min = active[0];
             for (int i = 1; i < numActive; i++) {
-                Flow f = active[i];
-                double c = f.account.counter;
-                double bc = best.account.counter;
-                if (c < bc || (c == bc && f.headBefore(best))) {
-                    best = f;
+                if (before(active[i], min)) {
+                    min = active[i];
                 }
             }
-            return best;
+            if (yielding == null || !yielding.test(min.account.tenant)) {
+                return min;
+            }
+            // The smallest counter holds its share of the batch: it yields to a tenant that does not, if that one's
+            // counter is within the slack (which is what keeps the fairness bound, see the class comment).
+            Flow alt = null;
+            double ceiling = min.account.counter + yieldSlack;
+            for (int i = 0; i < numActive; i++) {
+                Flow f = active[i];
+                if (f != min && f.account.counter <= ceiling && (alt == null || before(f, alt))
+                        && !yielding.test(f.account.tenant)) {
+                    alt = f;
+                }
+            }
+            return alt != null ? alt : min;
+        }
+
+        private boolean before(Flow f, Flow best) {
+            double c = f.account.counter;
+            double bc = best.account.counter;
+            return c < bc || (c == bc && f.headBefore(best));
         }
 
         Sequence lateHead() {
@@ -530,6 +557,8 @@ public final class FlowQueue implements RequestQueue {
         private VirtualTokenCounters counters;
         private boolean demoteLate = true;
         private QueueTimeoutAction timeoutAction = QueueTimeoutAction.REJECT;
+        private java.util.function.Predicate<String> yielding;
+        private double yieldSlack;
 
         private Builder() {
         }
@@ -549,6 +578,21 @@ public final class FlowQueue implements RequestQueue {
         /** VTC fairness between tenants inside each band. */
         public Builder fairness(VirtualTokenCounters counters) {
             this.counters = Objects.requireNonNull(counters, "counters");
+            return this;
+        }
+
+        /**
+         * Tenants that yield: when the tenant with the smallest counter is one of them, a tenant that is not, with a
+         * counter at most {@code slack} above it, goes first. The {@code fair} policy passes
+         * {@code SloComposer::holdsShare}, so that a tenant holding its share of the batch does not block, at the head
+         * of the queue, a light tenant for whom seats are kept. Pure VTC (the default) has none.
+         */
+        public Builder yieldingTenants(java.util.function.Predicate<String> yielding, double slack) {
+            if (!(slack >= 0)) {
+                throw new IllegalArgumentException("the yield slack must be >= 0 (counter units), got " + slack);
+            }
+            this.yielding = yielding;
+            this.yieldSlack = slack;
             return this;
         }
 

@@ -26,6 +26,10 @@ import java.util.Objects;
  * @param maxPreemptionsPerWindow memory guard: preemptions in the window above which admission stops
  * @param expectedOutputRatio     {@code slo}, {@code fair}: fraction of {@code maxTokens} expected, for KV projection
  * @param decodeShare             {@code slo}, {@code fair}: most of the tightest TPOT the decode step may take
+ * @param reserveSeats            {@code fair}: decode seats kept free for tenants below their share of the batch
+ *                                (0: pure VTC)
+ * @param yieldSlack              {@code fair}: how far above the smallest VTC counter a tenant below its share may be
+ *                                and still go before one that holds its share (the fairness bound grows by this)
  * @param tenantLimits            all: per-tenant quotas by tenant (rate limits, concurrency)
  * @param defaultTenantLimits     all: quotas of tenants not listed ({@link TenantLimits#UNLIMITED}: none)
  * @param shedAbovePriority       all: under saturation, refuse requests with a larger priority value
@@ -40,7 +44,8 @@ public record PolicyOptions(boolean priorityBands, Map<String, Double> tenantWei
                             QueueTimeoutAction queueTimeoutAction, boolean earlyRejection,
                             double earlyRejectionMargin, boolean memoryGuard, double kvHighWatermark,
                             double kvLowWatermark, int preemptionWindowSteps, int maxPreemptionsPerWindow,
-                            double expectedOutputRatio, double decodeShare, Map<String, TenantLimits> tenantLimits,
+                            double expectedOutputRatio, double decodeShare, int reserveSeats, double yieldSlack,
+                            Map<String, TenantLimits> tenantLimits,
                             TenantLimits defaultTenantLimits, int shedAbovePriority, long shedQueueDepth,
                             double shedKvUsage, double admissionKvHigh, double admissionKvLow) {
 
@@ -52,6 +57,12 @@ public record PolicyOptions(boolean priorityBands, Map<String, Double> tenantWei
         if (sarathiTokenBudget < 1) {
             throw new IllegalArgumentException("the sarathi token budget must be positive, got "
                     + sarathiTokenBudget);
+        }
+        if (!(yieldSlack >= 0)) {
+            throw new IllegalArgumentException("yieldSlack must be >= 0, got " + yieldSlack);
+        }
+        if (reserveSeats < 0) {
+            throw new IllegalArgumentException("reserveSeats must not be negative, got " + reserveSeats);
         }
         if (!(earlyRejectionMargin > 0)) {
             throw new IllegalArgumentException("the early-rejection margin must be positive, got "
@@ -100,6 +111,8 @@ public record PolicyOptions(boolean priorityBands, Map<String, Double> tenantWei
         private int maxPreemptionsPerWindow = 8;
         private double expectedOutputRatio = 1.0;
         private double decodeShare = 0.6;
+        private int reserveSeats = 4;
+        private double yieldSlack = 4096;
         private Map<String, TenantLimits> tenantLimits = new HashMap<>();
         private TenantLimits defaultTenantLimits = TenantLimits.UNLIMITED;
         private int shedAbovePriority = Integer.MAX_VALUE;
@@ -128,6 +141,8 @@ public record PolicyOptions(boolean priorityBands, Map<String, Double> tenantWei
             maxPreemptionsPerWindow = o.maxPreemptionsPerWindow;
             expectedOutputRatio = o.expectedOutputRatio;
             decodeShare = o.decodeShare;
+            reserveSeats = o.reserveSeats;
+            yieldSlack = o.yieldSlack;
             tenantLimits = new HashMap<>(o.tenantLimits);
             defaultTenantLimits = o.defaultTenantLimits;
             shedAbovePriority = o.shedAbovePriority;
@@ -202,6 +217,16 @@ public record PolicyOptions(boolean priorityBands, Map<String, Double> tenantWei
             return this;
         }
 
+        /**
+         * Decode seats {@code fair} keeps for tenants below their share of the batch, and how far above the smallest
+         * VTC counter such a tenant may be and still go first (default 4 seats, 4096 tokens; 0 seats: pure VTC).
+         */
+        public Builder reserveSeats(int seats, double yieldSlack) {
+            this.reserveSeats = seats;
+            this.yieldSlack = yieldSlack;
+            return this;
+        }
+
         /** Quotas of one tenant. */
         public Builder tenantLimits(String tenant, TenantLimits limits) {
             tenantLimits.put(Objects.requireNonNull(tenant, "tenant"), Objects.requireNonNull(limits, "limits"));
@@ -233,7 +258,7 @@ public record PolicyOptions(boolean priorityBands, Map<String, Double> tenantWei
             return new PolicyOptions(priorityBands, tenantWeights, defaultTenantWeight, inputTokenWeight,
                     outputTokenWeight, sarathiTokenBudget, queueTimeoutAction, earlyRejection, earlyRejectionMargin,
                     memoryGuard, kvHighWatermark, kvLowWatermark, preemptionWindowSteps, maxPreemptionsPerWindow,
-                    expectedOutputRatio, decodeShare, tenantLimits, defaultTenantLimits, shedAbovePriority,
+                    expectedOutputRatio, decodeShare, reserveSeats, yieldSlack, tenantLimits, defaultTenantLimits, shedAbovePriority,
                     shedQueueDepth, shedKvUsage, admissionKvHigh, admissionKvLow);
         }
     }

@@ -40,7 +40,8 @@ import java.util.function.BiFunction;
  *       <td>{@link SloComposer} (EDF) in a {@link MemoryGuard}</td><td>lowest priority</td>
  *       <td>{@link DeadlineFeasibility}</td></tr>
  *   <tr><td>{@code fair}</td><td>{@link FlowQueue}: priority bands, VTC between tenants, FCFS within</td>
- *       <td>{@link SloComposer} ranking prefills by VTC counter, in a {@link MemoryGuard}</td>
+ *       <td>{@link SloComposer} ranking prefills by VTC counter, with seats reserved for light tenants, in a
+ *       {@link MemoryGuard}</td>
  *       <td>lowest priority</td><td>-</td></tr>
  * </table>
  * Every policy's admission is {@link BasicAdmission#shape()}, then the optional door controls of the
@@ -161,7 +162,7 @@ public final class SchedulingPolicies {
         FlowQueue q = FlowQueue.builder().priorityBands(o.priorityBands())
                 .order(QueueOrder.leastSlack(setup.costModel(), budget))
                 .onQueueTimeout(o.queueTimeoutAction()).build();
-        BatchComposer c = guarded(setup, o, composer(setup, o).build());
+        BatchComposer c = guarded(setup, o, composer(setup, o).waitingQueue(q).build());
         AdmissionPolicy early = o.earlyRejection() ? new DeadlineFeasibility(budget, setup.config().maxNumSeqs(),
                 o.decodeShare(), o.earlyRejectionMargin()) : null;
         return new SchedulingPolicy.Parts(q, c, VictimSelector.lowestPriority(), admission(setup, o, early));
@@ -170,10 +171,15 @@ public final class SchedulingPolicies {
     private static SchedulingPolicy.Parts fair(EngineSetup setup, PolicyOptions o) {
         VirtualTokenCounters vtc = new VirtualTokenCounters(o.tenantWeights(), o.defaultTenantWeight(),
                 o.inputTokenWeight(), o.outputTokenWeight());
+        // The composer decides who holds its share of the batch; the queue, built first, asks it through this cell.
+        SloComposer[] composer = new SloComposer[1];
         FlowQueue q = FlowQueue.builder().priorityBands(o.priorityBands()).fairness(vtc)
+                .yieldingTenants(o.reserveSeats() > 0 ? t -> composer[0].holdsShare(t) : null, o.yieldSlack())
                 .onQueueTimeout(o.queueTimeoutAction()).build();
-        BatchComposer c = guarded(setup, o, composer(setup, o).prefillRank(seq -> vtc.counter(seq.tenant())).build());
-        return new SchedulingPolicy.Parts(q, c, VictimSelector.lowestPriority(), admission(setup, o, null));
+        composer[0] = composer(setup, o).prefillRank(seq -> vtc.counter(seq.tenant())).waitingQueue(q)
+                .reserveSeats(o.reserveSeats()).build();
+        return new SchedulingPolicy.Parts(q, guarded(setup, o, composer[0]), VictimSelector.lowestPriority(),
+                admission(setup, o, null));
     }
 
     private static RequestQueue fcfsQueue(PolicyOptions o) {

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -99,12 +100,17 @@ class FairnessProperties {
      */
     private static Run run(Supplier<RequestQueue> queue, int maxSeqs, int maxPrompt, int maxOutput,
                            List<String> order, long seed, double wIn, double wOut) {
+        return run(b -> b.queue(queue), maxSeqs, maxPrompt, maxOutput, order, seed, wIn, wOut);
+    }
+
+    private static Run run(UnaryOperator<Engines.Builder> policy, int maxSeqs, int maxPrompt, int maxOutput,
+                           List<String> order, long seed, double wIn, double wOut) {
         VirtualClock clock = new VirtualClock();
         EngineConfig cfg = EngineConfig.builder().maxNumSeqs(maxSeqs).maxNumBatchedTokens(Math.max(256, maxSeqs))
                 .enablePrefixCaching(false).build();
-        EngineCore core = Engines.builder().device("sim:h100/llama-3.1-8b")
+        EngineCore core = policy.apply(Engines.builder().device("sim:h100/llama-3.1-8b")
                 .acceleratorConfig(AcceleratorConfig.builder().clock(clock).numGpuBlocksOverride(4096).build())
-                .config(cfg).queue(queue).buildCore();
+                .config(cfg)).buildCore();
         Meter meter = new Meter(wIn, wOut);
         SplittableRandom rnd = new SplittableRandom(seed);
         Map<String, Integer> waiting = new HashMap<>();
@@ -199,6 +205,38 @@ class FairnessProperties {
         // Over any interval [t1, t2]: |W_a(t1,t2) - W_b(t1,t2)| = |Delta(t2) - Delta(t1)| <= max - min.
         assertThat(maxDelta - minDelta).isLessThanOrEqualTo(2 * run.bound());
         assertThat(run.steps()).isPositive();
+    }
+
+    /**
+     * The {@code fair} policy as the registry assembles it: VTC plus seat-share yielding with slack {@code D} (a tenant
+     * holding its share of the batch lets one below it go first if that one's counter is at most {@code D} above the
+     * smallest). Every pop is then of a tenant within {@code D} of the smallest counter, and the proof above gives
+     * {@code |W_a - W_b| <= U + D} at every step and {@code 2(U + D)} over any interval.
+     */
+    @Property(tries = 25)
+    void the_fair_policy_keeps_the_bound_plus_its_yield_slack(
+            @ForAll @IntRange(min = 1, max = 8) int maxSeqs,
+            @ForAll @IntRange(min = 1, max = 200) int maxPrompt,
+            @ForAll @IntRange(min = 1, max = 48) int maxOutput,
+            @ForAll @IntRange(min = 1, max = 5) int floodFactor,
+            @ForAll boolean floodFirst,
+            @ForAll @IntRange(min = 0, max = 400) int slack,
+            @ForAll long seed) {
+        int b = 12 + 3 * maxSeqs;
+        List<String> order = interleave(b * floodFactor, b, floodFirst, seed);
+        PolicyOptions options = PolicyOptions.builder().reserveSeats(2, slack).build();
+        Run run = run(builder -> SchedulingPolicies.named("fair", options).applyTo(builder), maxSeqs, maxPrompt,
+                maxOutput, order, seed, 1, 1);
+        double bound = run.bound() + slack;
+        double minDelta = 0;
+        double maxDelta = 0;
+        for (double[] s : run.samples()) {
+            double delta = s[0] - s[1];
+            assertThat(Math.abs(delta)).isLessThanOrEqualTo(bound);
+            minDelta = Math.min(minDelta, delta);
+            maxDelta = Math.max(maxDelta, delta);
+        }
+        assertThat(maxDelta - minDelta).isLessThanOrEqualTo(2 * bound);
     }
 
     @Property(tries = 20)
