@@ -31,6 +31,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.time.Duration;
@@ -41,8 +42,9 @@ import java.util.concurrent.TimeUnit;
  * CPU cost of one scheduler step (plan plus apply) under each named policy, as a ratio against {@code vllm} in the
  * same run: what the SLO-aware composer, the least-slack queue and VTC fairness add to the step. Same method as
  * {@link SchedulerStepBenchmark} (state built once per trial, a fixed number of steps per iteration, no-op device),
- * with every request carrying TTFT 2 s / TPOT 100 ms targets so that the SLO composer does its full work, and 16
- * tenants for {@code fair}.
+ * with 16 tenants for {@code fair}. Every request carries SLO targets so that the SLO composer does its full work
+ * (a TPOT timeline per decode, cost-model fits per prefill), but loose ones (TTFT 60 s, TPOT 10 s), so that every
+ * policy holds the same batch and the comparison is of CPU per step, not of batch sizes.
  * <ul>
  *   <li>{@code decode}: a full batch of decodes with thousands of requests waiting (the steady state).</li>
  *   <li>{@code churn}: requests of 32 output tokens, so that every step finishes some and admits others from the
@@ -84,7 +86,10 @@ public class PolicyStepBenchmark {
         long totalSteps = (long) (WARMUP + MEASURED + 2) * STEPS;
         // Churn: a sequence lives ~CHURN_OUTPUT steps, so the run needs running x steps / output requests in all.
         int waiting = churn ? (int) (running * totalSteps / CHURN_OUTPUT) + running : 4 * running;
-        int perSeqBlocks = (int) (churn ? (PROMPT + CHURN_OUTPUT) / BLOCK + 2 : PROMPT / BLOCK + 2 + totalSteps / BLOCK);
+        // Decodes run for the whole trial; their maxTokens is what the run needs, so that a composer projecting each
+        // request's lifetime KV (slo, fair) holds the same batch as one that does not.
+        int output = churn ? CHURN_OUTPUT : (int) totalSteps + 64;
+        int perSeqBlocks = (PROMPT + output) / BLOCK + 2;
         int blocks = running * perSeqBlocks + 64;
         KvCacheManager kv = KvCacheManager.create(KvCacheConfig.builder().blockSize(BLOCK).numDeviceBlocks(blocks)
                 .enablePrefixCaching(true).build());
@@ -99,9 +104,8 @@ public class PolicyStepBenchmark {
         step = new ScheduledStep(1);
         result = new StepResult(128_256, 0);
         Random rnd = new Random(running);
-        SamplingParams sampling = SamplingParams.builder().maxTokens(churn ? CHURN_OUTPUT : 1 << 14).ignoreEos(true)
-                .build();
-        SloTargets slo = SloTargets.of(Duration.ofSeconds(2), Duration.ofMillis(100));
+        SamplingParams sampling = SamplingParams.builder().maxTokens(output).ignoreEos(true).build();
+        SloTargets slo = SloTargets.of(Duration.ofSeconds(60), Duration.ofSeconds(10));
         for (int i = 0; i < running + waiting; i++) {
             int[] prompt = new int[PROMPT];
             for (int k = 0; k < PROMPT; k++) {
@@ -116,6 +120,17 @@ public class PolicyStepBenchmark {
                     stepOnce();
                 }
             }
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void checkBatch() {
+        // Churn: requests finish in apply(), so the batch is full only while a step is being planned.
+        boolean full = mode.equals("churn") ? scheduler.numRunning() > running * 9 / 10
+                : scheduler.numRunning() == running;
+        if (scheduler.totalPreemptions() != 0 || !full) {
+            throw new IllegalStateException("not comparable: preemptions=" + scheduler.totalPreemptions()
+                    + " running=" + scheduler.numRunning() + " (wanted " + running + ")");
         }
     }
 

@@ -41,7 +41,8 @@ import java.time.Duration;
  * <h2>Threads</h2>
  * {@link #admit} runs on callers' threads and only reads: the published load, the reservations, and three volatile
  * figures measured on the engine thread in {@link #onStarted} (the drain rate; the mean prompt and output of requests
- * that start). The drain rate is prompt tokens started divided by the time the engine had a backlog, both decayed
+ * that start). It costs a few dozen cost-model evaluations and two small scratch objects per request with an SLO, on
+ * the caller's thread, never on the engine thread. The drain rate is prompt tokens started divided by the time the engine had a backlog, both decayed
  * exponentially (a burst of starts in one step cannot spike it); time without a backlog is not counted, since a start
  * that finds no one else waiting says nothing about capacity.
  */

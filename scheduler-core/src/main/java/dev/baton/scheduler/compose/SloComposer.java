@@ -102,7 +102,10 @@ public final class SloComposer implements BatchComposer {
     private final double safety;
     private final int reserveSeats;
     private final RequestQueue waiting;
+    private final int maxNumSeqs;
     private final Object2IntHashMap<String> runningByTenant = new Object2IntHashMap<>(0);
+    private RunningBatch batch;
+    private boolean sharesCounted;
 
     private final StepShape shape = new StepShape();
     private final StepShape future = new StepShape();
@@ -129,6 +132,7 @@ public final class SloComposer implements BatchComposer {
         this.safety = b.safety;
         this.reserveSeats = b.reserveSeats;
         this.waiting = b.waiting;
+        this.maxNumSeqs = b.maxNumSeqs;
     }
 
     /**
@@ -149,9 +153,8 @@ public final class SloComposer implements BatchComposer {
         projectedKv = 0;
         pending = null;
         tightestTpot = Long.MAX_VALUE;
-        if (reserveSeats > 0) {
-            runningByTenant.clear();
-        }
+        batch = running;
+        sharesCounted = false;
         long limit = Long.MAX_VALUE;
         int n = running.size();
         boolean inFlight = false;
@@ -163,9 +166,6 @@ public final class SloComposer implements BatchComposer {
         int decodeTokens = 0;
         for (int i = 0; i < n; i++) {
             Sequence seq = running.get(i);
-            if (reserveSeats > 0) {
-                runningByTenant.put(seq.tenant(), runningByTenant.getValue(seq.tenant()) + 1);
-            }
             projectedKv += lifetimeKv(seq);
             future.addDecode(meanDecodeContext(seq));
             long tpot = seq.request().slo().tpotNanos();
@@ -186,7 +186,11 @@ public final class SloComposer implements BatchComposer {
         int tokensLeft = defaultBudget - decodeTokens;
         // The waiting head competes with running prefills by rank: its chunk's time is kept free in the trial shape
         // (not in the committed one, which admission will add it to).
-        Sequence head = waiting == null ? null : waiting.peek();
+        // (Not when the batch is full: the head cannot start this step anyway.)
+        Sequence head = waiting == null || n >= maxNumSeqs ? null : waiting.peek();
+        if (head != null && head.request().ttftDeadlineNanos() < nowNanos) {
+            head = null; // already late: it gets what is left, after the requests that can still make it
+        }
         double headRank = head == null ? Double.POSITIVE_INFINITY : rank.rank(head);
         reserve.set(shape);
         for (int k = 0; k < numPrefills; k++) {
@@ -257,7 +261,7 @@ public final class SloComposer implements BatchComposer {
             shape.addSequence(tokens, context, drafts, context + tokens >= seq.length());
             projectedKv += lifetimeKv(seq);
             future.addDecode(meanDecodeContext(seq));
-            if (reserveSeats > 0) {
+            if (sharesCounted) {
                 runningByTenant.put(seq.tenant(), runningByTenant.getValue(seq.tenant()) + 1);
             }
             pending = null;
@@ -285,11 +289,20 @@ public final class SloComposer implements BatchComposer {
      * queue lets such a tenant yield to one below its share, so that the reserved seats are not left idle behind it.
      */
     public boolean holdsShare(String tenant) {
-        if (reserveSeats == 0 || runningByTenant.isEmpty()) {
+        if (reserveSeats == 0 || batch == null) {
             return false;
         }
+        if (!sharesCounted) {
+            // Counted on demand (once per step and admission), not in every step's pass over the batch.
+            runningByTenant.clear();
+            for (int i = 0; i < batch.size(); i++) {
+                String t = batch.get(i).tenant();
+                runningByTenant.put(t, runningByTenant.getValue(t) + 1);
+            }
+            sharesCounted = true;
+        }
         int mine = runningByTenant.getValue(tenant);
-        return mine > 0 && (long) mine * runningByTenant.size() >= future.numSeqs();
+        return mine > 0 && (long) mine * runningByTenant.size() >= batch.size();
     }
 
     /**
@@ -390,6 +403,7 @@ public final class SloComposer implements BatchComposer {
         private double safety = 0.9;
         private int reserveSeats;
         private RequestQueue waiting;
+        private int maxNumSeqs = Integer.MAX_VALUE;
 
         private Builder(CostModel cost, long kvCapacityTokens, int blockSize) {
             this.cost = Objects.requireNonNull(cost, "costModel");
@@ -404,6 +418,12 @@ public final class SloComposer implements BatchComposer {
         /** Order of running partial prefills (default: earliest TTFT deadline). */
         public Builder prefillRank(PrefillRank rank) {
             this.rank = Objects.requireNonNull(rank, "rank");
+            return this;
+        }
+
+        /** The engine's {@code max-num-seqs} (with a full batch the waiting head is not considered). */
+        public Builder maxNumSeqs(int seqs) {
+            this.maxNumSeqs = Math.max(1, seqs);
             return this;
         }
 

@@ -41,7 +41,7 @@ import java.util.Objects;
  * weighted services {@code W = w_in x prompt + w_out x output} satisfy
  * {@code |W_f/wt_f - W_g/wt_g| <= U/wt_f + U/wt_g} over any interval, with {@code U = w_in x P + w_out x S x O}
  * ({@code P} longest prompt, {@code O} largest {@code maxTokens}, {@code S} max-num-seqs): for equal weights,
- * {@code |W_f - W_g| <= 2U}. The proof is in the scheduler-core test {@code FairnessProperties}, which checks it on
+ * {@code |W_f - W_g| <= 2U}. The proof is in the scheduler-core test {@code VtcFairnessTest}, which checks it on
  * the engine; weighted tenants therefore converge to their weight ratio. With yielding tenants
  * ({@link Builder#yieldingTenants}: a tenant that holds its share of the batch lets one that does not, with a counter
  * at most {@code D} above the smallest, go first) every pop still satisfies {@code c <= min c + D}, and the same proof

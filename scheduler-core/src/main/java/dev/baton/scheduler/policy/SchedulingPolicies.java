@@ -191,6 +191,7 @@ public final class SchedulingPolicies {
     private static SloComposer.Builder composer(EngineSetup setup, PolicyOptions o) {
         return SloComposer.builder(setup.costModel(), setup.kvCapacityTokens(), setup.blockSize())
                 .longPrefillThreshold(setup.config().longPrefillTokenThreshold())
+                .maxNumSeqs(setup.config().maxNumSeqs())
                 .outputRatio(o.expectedOutputRatio())
                 .decodeShare(o.decodeShare());
     }

@@ -33,7 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and with how much longer {@code R} is than the shortest job, divided by the aging rate -- never with time: unlike
  * plain SJF, a steady stream of short jobs cannot hold a long one back forever.
  */
-class AgingProperties {
+class AgingSjfTest {
     private final Seqs seqs = new Seqs();
 
     @Property(tries = 100)

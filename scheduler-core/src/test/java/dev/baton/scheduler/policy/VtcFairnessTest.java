@@ -58,7 +58,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code 2 x max(w_in L_in, w_out M)} with {@code M} the batch's token capacity), with the batch's remaining output
  * bounded by {@code S x O} here.
  */
-class FairnessProperties {
+class VtcFairnessTest {
 
     /** Tenant service measured from outside the queue, through the engine's listener callbacks. */
     static final class Meter implements SequenceListener {
