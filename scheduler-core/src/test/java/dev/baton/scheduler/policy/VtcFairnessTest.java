@@ -193,17 +193,7 @@ class VtcFairnessTest {
         List<String> order = interleave(b * floodFactor, b, floodFirst, seed);
         Run run = run(() -> FlowQueue.builder().fairness(new VirtualTokenCounters(Map.of(), 1, 1, outputWeight))
                 .build(), maxSeqs, maxPrompt, maxOutput, order, seed, 1, outputWeight);
-        double minDelta = 0;
-        double maxDelta = 0;
-        for (double[] s : run.samples()) {
-            double delta = s[0] - s[1];
-            assertThat(Math.abs(delta)).as("|W_a - W_b| <= U = %s at every step", run.bound())
-                    .isLessThanOrEqualTo(run.bound());
-            minDelta = Math.min(minDelta, delta);
-            maxDelta = Math.max(maxDelta, delta);
-        }
-        // Over any interval [t1, t2]: |W_a(t1,t2) - W_b(t1,t2)| = |Delta(t2) - Delta(t1)| <= max - min.
-        assertThat(maxDelta - minDelta).isLessThanOrEqualTo(2 * run.bound());
+        assertWithin(run, run.bound());
         assertThat(run.steps()).isPositive();
     }
 
@@ -227,15 +217,20 @@ class VtcFairnessTest {
         PolicyOptions options = PolicyOptions.builder().reserveSeats(2, slack).build();
         Run run = run(builder -> SchedulingPolicies.named("fair", options).applyTo(builder), maxSeqs, maxPrompt,
                 maxOutput, order, seed, 1, 1);
-        double bound = run.bound() + slack;
+        assertWithin(run, run.bound() + slack);
+    }
+
+    /** {@code |W_a - W_b| <= bound} after every step, and at most twice that between any two steps. */
+    private static void assertWithin(Run run, double bound) {
         double minDelta = 0;
         double maxDelta = 0;
         for (double[] s : run.samples()) {
             double delta = s[0] - s[1];
-            assertThat(Math.abs(delta)).isLessThanOrEqualTo(bound);
+            assertThat(Math.abs(delta)).as("|W_a - W_b| <= %s at every step", bound).isLessThanOrEqualTo(bound);
             minDelta = Math.min(minDelta, delta);
             maxDelta = Math.max(maxDelta, delta);
         }
+        // Over any interval [t1, t2]: |W_a(t1,t2) - W_b(t1,t2)| = |Delta(t2) - Delta(t1)| <= max - min.
         assertThat(maxDelta - minDelta).isLessThanOrEqualTo(2 * bound);
     }
 
