@@ -1,6 +1,7 @@
 /**
- * The Baton engine: lock-free ingress, admission control, request queues and policies, the step scheduler, the engine
- * loop and metrics.
+ * The Baton engine: lock-free ingress, admission control, request queues and policies (named in
+ * {@code dev.baton.scheduler.policy.SchedulingPolicies}), the step scheduler, the result cache, the engine loop and
+ * metrics.
  */
 module dev.baton.scheduler {
     requires transitive dev.baton.api;
@@ -9,6 +10,7 @@ module dev.baton.scheduler {
     requires org.jctools.core.jdk11;
     requires org.agrona;
     requires HdrHistogram;
+    requires com.github.benmanes.caffeine;
 
     exports dev.baton.scheduler;
     exports dev.baton.scheduler.compose;
@@ -19,4 +21,6 @@ module dev.baton.scheduler {
     exports dev.baton.scheduler.engine;
     exports dev.baton.scheduler.metrics;
     exports dev.baton.scheduler.spec;
+    exports dev.baton.scheduler.policy;
+    exports dev.baton.scheduler.cache;
 }

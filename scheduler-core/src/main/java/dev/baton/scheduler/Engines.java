@@ -11,6 +11,7 @@ import dev.baton.kv.KvCacheManager;
 import dev.baton.scheduler.admission.AdmissionContext;
 import dev.baton.scheduler.admission.AdmissionPolicy;
 import dev.baton.scheduler.admission.BasicAdmission;
+import dev.baton.scheduler.cache.ResultCache;
 import dev.baton.scheduler.compose.BatchComposer;
 import dev.baton.scheduler.core.StepScheduler;
 import dev.baton.scheduler.engine.EngineCore;
@@ -54,10 +55,13 @@ public final class Engines {
         private AcceleratorConfig acceleratorConfig;
         private Accelerator accelerator;
         private EngineConfig config = EngineConfig.builder().build();
-        private Supplier<RequestQueue> queue = FcfsQueue::new;
-        private VictimSelector victims = VictimSelector.lastAdmitted();
-        private Supplier<BatchComposer> composer = BatchComposer::vllm;
-        private AdmissionPolicy admission = new BasicAdmission();
+        // Parts set explicitly (null: the policy's, else the default); see policy().
+        private Supplier<RequestQueue> queue;
+        private VictimSelector victims;
+        private Supplier<BatchComposer> composer;
+        private AdmissionPolicy admission;
+        private SchedulingPolicy policy;
+        private ResultCache resultCache;
         private MetricsSink metrics = MetricsSink.NONE;
         private Executor deliveryExecutor;
         private Clock clock;
@@ -101,6 +105,29 @@ public final class Engines {
         public Builder priority() {
             this.queue = StrictPriorityQueue::new;
             this.victims = VictimSelector.lowestPriority();
+            return this;
+        }
+
+        /**
+         * A complete scheduling policy (queue, composer, victim selector and admission, assembled once the device is
+         * open), e.g. {@code SchedulingPolicies.named("slo", options)}. It replaces those four parts; a part set
+         * after this call overrides the policy's.
+         */
+        public Builder policy(SchedulingPolicy policy) {
+            this.policy = Objects.requireNonNull(policy, "policy");
+            this.queue = null;
+            this.composer = null;
+            this.victims = null;
+            this.admission = null;
+            return this;
+        }
+
+        /**
+         * An exact-match cache of finished deterministic completions, consulted on the submit path (off by default).
+         * Only engines built with {@link #build()} / {@link #buildThreaded()} use it.
+         */
+        public Builder resultCache(ResultCache cache) {
+            this.resultCache = cache;
             return this;
         }
 
@@ -179,8 +206,17 @@ public final class Engines {
                         + config.maxNumBatchedTokens() + ") must be at least max-model-len (" + maxModelLen
                         + "); enable chunked prefill or lower max-model-len");
             }
-            StepScheduler scheduler = new StepScheduler(config, kv, queue.get(), victims, composer.get(), c,
-                    maxModelLen, dev.model().eosTokenId(), kv.config().groups().size());
+            SchedulingPolicy.Parts parts = policy == null ? null : policy.assemble(new EngineSetup(config,
+                    dev.costModel(), c, maxModelLen, layout.blockSize(), layout.numDeviceBlocks() - 1));
+            RequestQueue q = queue != null ? queue.get() : parts != null ? parts.queue() : new FcfsQueue();
+            BatchComposer bc = composer != null ? composer.get() : parts != null ? parts.composer()
+                    : BatchComposer.vllm();
+            VictimSelector vs = victims != null ? victims : parts != null ? parts.victims()
+                    : VictimSelector.lastAdmitted();
+            AdmissionPolicy ap = admission != null ? admission : parts != null ? parts.admission()
+                    : new BasicAdmission();
+            StepScheduler scheduler = new StepScheduler(config, kv, q, vs, bc, c, maxModelLen,
+                    dev.model().eosTokenId(), kv.config().groups().size());
             AdmissionContext ctx = new AdmissionContext(c, maxModelLen, dev.model().vocabSize(), layout.blockSize(),
                     layout.numDeviceBlocks() - 1, config.maxQueuedRequests(), config.maxQueuedTokens(),
                     dev.costModel());
@@ -190,7 +226,7 @@ public final class Engines {
                         + "speculative(...)");
             }
             SpeculativeDecoder spec = speculative == null ? null : new SpeculativeDecoder(speculative, scheduler, dev);
-            return new EngineCore(config, scheduler, dev, c, ctx, admission, metrics, spec);
+            return new EngineCore(config, scheduler, dev, c, ctx, ap, metrics, spec);
         }
 
         /** A running engine on its own thread. */
@@ -200,7 +236,8 @@ public final class Engines {
 
         /** A running engine, typed for inspection. */
         public ThreadedEngine buildThreaded() {
-            return new ThreadedEngine(buildCore(), admission, metrics, deliveryExecutor);
+            EngineCore core = buildCore();
+            return new ThreadedEngine(core, core.admissionPolicy(), metrics, deliveryExecutor, resultCache);
         }
 
         private Accelerator openDevice() {

@@ -54,6 +54,35 @@ public final class StepShape {
     }
 
     /**
+     * Makes this shape a copy of {@code other}, so that a scheduler can try a candidate on top of a committed batch
+     * ("what would this step cost with that chunk added?") without rebuilding it.
+     */
+    public StepShape set(StepShape other) {
+        numSeqs = other.numSeqs;
+        numTokens = other.numTokens;
+        numDecodeSeqs = other.numDecodeSeqs;
+        decodeTokens = other.decodeTokens;
+        decodeContext = other.decodeContext;
+        maxDecodeContext = other.maxDecodeContext;
+        numPrefillSeqs = other.numPrefillSeqs;
+        prefillTokens = other.prefillTokens;
+        prefillContext = other.prefillContext;
+        prefillAttentionPairs = other.prefillAttentionPairs;
+        decodeAttentionPairs = other.decodeAttentionPairs;
+        sampledSeqs = other.sampledSeqs;
+        sampledPositions = other.sampledPositions;
+        multiQuerySeqs = other.multiQuerySeqs;
+        multiQueryTokens = other.multiQueryTokens;
+        multiQueryPairs = other.multiQueryPairs;
+        maxPrefillLength = other.maxPrefillLength;
+        maxSequenceLength = other.maxSequenceLength;
+        swapOutBlocks = other.swapOutBlocks;
+        swapInBlocks = other.swapInBlocks;
+        copyBlocks = other.copyBlocks;
+        return this;
+    }
+
+    /**
      * Adds a sequence computing {@code newTokens} tokens (of which {@code drafts} are drafts to verify) on top of
      * {@code context} tokens already in its KV.
      */

@@ -46,6 +46,30 @@ class StepShapeTest {
     }
 
     @Test
+    void set_copies_every_aggregate_so_a_candidate_can_be_tried_on_top_of_a_committed_batch() throws Exception {
+        StepShape committed = new StepShape()
+                .addSequence(512, 1000, 0, false)
+                .addSequence(1, 2000, 0, true)
+                .addSequence(4, 3000, 3, true)
+                .addMoves(BlockMoveKind.SWAP_IN, 2).addMoves(BlockMoveKind.SWAP_OUT, 1).addMoves(BlockMoveKind.COPY, 3);
+        StepShape trial = new StepShape().addSequence(7, 7, 0, true).set(committed).addSequence(256, 64, 0, true);
+        StepShape expected = new StepShape()
+                .addSequence(512, 1000, 0, false)
+                .addSequence(1, 2000, 0, true)
+                .addSequence(4, 3000, 3, true)
+                .addMoves(BlockMoveKind.SWAP_IN, 2).addMoves(BlockMoveKind.SWAP_OUT, 1).addMoves(BlockMoveKind.COPY, 3)
+                .addSequence(256, 64, 0, true);
+        // Every aggregate getter, so that a field added later without being copied fails here.
+        for (java.lang.reflect.Method m : StepShape.class.getMethods()) {
+            if (m.getParameterCount() == 0 && m.getDeclaringClass() == StepShape.class
+                    && m.getReturnType().isPrimitive()) {
+                assertThat(m.invoke(trial)).as(m.getName()).isEqualTo(m.invoke(expected));
+            }
+        }
+        assertThat(committed.numSeqs()).as("the committed shape is untouched").isEqualTo(3);
+    }
+
+    @Test
     void sequences_without_new_tokens_are_ignored() {
         assertThat(new StepShape().addSequence(0, 100, 0, true).numSeqs()).isZero();
     }

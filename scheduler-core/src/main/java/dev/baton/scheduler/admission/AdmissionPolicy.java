@@ -19,12 +19,18 @@ public interface AdmissionPolicy {
      */
     Rejection admit(InferenceRequest request, AdmissionContext ctx);
 
-    /** The request was admitted but could not be enqueued (ingress full, engine stopping): undo {@link #admit}. */
-    void release(InferenceRequest request, AdmissionContext ctx);
+    /**
+     * The request was admitted but could not be enqueued (ingress full, engine stopping, or a later policy of an
+     * {@link AdmissionChain} refused it): undo {@link #admit}. A policy that reserves nothing need not override this.
+     */
+    default void release(InferenceRequest request, AdmissionContext ctx) {
+    }
 
     /** Engine thread: the request was scheduled for the first time. */
-    void onStarted(InferenceRequest request, AdmissionContext ctx);
+    default void onStarted(InferenceRequest request, AdmissionContext ctx) {
+    }
 
     /** Engine thread: the request ended ({@code started} tells whether it was ever scheduled). */
-    void onEnded(InferenceRequest request, boolean started, AdmissionContext ctx);
+    default void onEnded(InferenceRequest request, boolean started, AdmissionContext ctx) {
+    }
 }

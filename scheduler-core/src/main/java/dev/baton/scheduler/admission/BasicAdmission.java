@@ -9,8 +9,27 @@ import dev.baton.api.request.InferenceRequest;
  * a request that could fit in KV at all, and the waiting-queue bounds ({@code max-num-queued-reqs},
  * {@code max-num-queued-tokens}). The reservation in the queue bounds is held from admission until the request is first
  * scheduled (or ends without being scheduled).
+ *
+ * <p>In an {@link AdmissionChain} the two halves go apart: {@link #shape()} first (so that a malformed request hears
+ * what is wrong with it, not that the engine is busy), {@link #queueBounds()} last (so that the decisions in between
+ * see the queue without this request, and the reservation is the last thing made).
  */
 public class BasicAdmission implements AdmissionPolicy {
+
+    /** Only the checks against the engine's fixed limits (vocabulary, model length, KV capacity); reserves nothing. */
+    public static AdmissionPolicy shape() {
+        return new BasicAdmission()::checkShape;
+    }
+
+    /** Only the waiting-queue bounds ({@code max-num-queued-reqs}, {@code max-num-queued-tokens}), with reservation. */
+    public static AdmissionPolicy queueBounds() {
+        return new BasicAdmission() {
+            @Override
+            public Rejection admit(InferenceRequest r, AdmissionContext ctx) {
+                return reserveQueue(r, ctx);
+            }
+        };
+    }
 
     @Override
     public Rejection admit(InferenceRequest r, AdmissionContext ctx) {
@@ -18,6 +37,11 @@ public class BasicAdmission implements AdmissionPolicy {
         if (invalid != null) {
             return invalid;
         }
+        return reserveQueue(r, ctx);
+    }
+
+    /** Reserves the request's place in the queue bounds, or says which bound refused it. */
+    protected Rejection reserveQueue(InferenceRequest r, AdmissionContext ctx) {
         AdmissionContext.Bound bound = ctx.tryReserve(r.promptLength());
         if (bound == AdmissionContext.Bound.REQUESTS) {
             return Rejection.of(RejectionReason.QUEUE_FULL, "the waiting queue holds " + ctx.queuedRequests()
@@ -39,7 +63,8 @@ public class BasicAdmission implements AdmissionPolicy {
             int t = r.promptToken(i);
             if (t >= ctx.vocabSize()) {
                 return Rejection.of(RejectionReason.INVALID_REQUEST, "prompt token " + t + " at position " + i
-                        + " is outside the model's vocabulary (ids 0.." + (ctx.vocabSize() - 1) + ")");
+                        + " is outside the model's vocabulary (ids 0.." + (ctx.vocabSize() - 1) + "); use this"
+                        + " model's tokenizer");
             }
         }
         int maxTokens = r.sampling().maxTokens();

@@ -167,6 +167,15 @@ public final class StepScheduler implements RunningBatch {
         compactRunning();
     }
 
+    /**
+     * {@code request}'s queue timeout passed before its first step. Returns whether its queue kept it, delayed behind
+     * the unexpired requests of its priority (Triton's DELAY); otherwise the caller ends it (REJECT).
+     */
+    public boolean delayExpired(Request request) {
+        Sequence seq = request.sample(0);
+        return seq.status() == SequenceStatus.WAITING && waiting.delayExpired(seq);
+    }
+
     // ================================================================== planning
 
     /**
@@ -833,6 +842,16 @@ public final class StepScheduler implements RunningBatch {
     @Override
     public Sequence get(int index) {
         return running[index];
+    }
+
+    @Override
+    public double kvUsage() {
+        return kv.usage();
+    }
+
+    @Override
+    public long preemptions() {
+        return totalPreemptions;
     }
 
     // ================================================================== queue bookkeeping

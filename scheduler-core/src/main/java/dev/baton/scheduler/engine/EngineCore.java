@@ -243,7 +243,7 @@ public final class EngineCore implements SequenceListener {
             }
             if (kind == TimerHeap.DEADLINE) {
                 scheduler.abort(r, FinishReason.DEADLINE_EXCEEDED);
-            } else if (r.firstScheduledNanos() < 0) {
+            } else if (r.firstScheduledNanos() < 0 && !scheduler.delayExpired(r)) {
                 scheduler.abort(r, FinishReason.QUEUE_TIMEOUT);
             }
         }

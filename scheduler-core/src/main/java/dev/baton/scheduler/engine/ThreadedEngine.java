@@ -11,6 +11,8 @@ import dev.baton.api.admission.RejectionReason;
 import dev.baton.api.request.InferenceRequest;
 import dev.baton.scheduler.EngineConfig;
 import dev.baton.scheduler.admission.AdmissionPolicy;
+import dev.baton.scheduler.admission.QueueTimeouts;
+import dev.baton.scheduler.cache.ResultCache;
 import dev.baton.scheduler.core.Request;
 import dev.baton.scheduler.metrics.MetricsSink;
 import dev.baton.scheduler.metrics.VllmMetrics;
@@ -92,6 +94,7 @@ public final class ThreadedEngine implements Engine {
     private final Thread deliveryThread;
     private final Thread watchdogThread;
     private final RequestHandle poison;
+    private final ResultCache resultCache;
 
     private volatile boolean engineIdle;
     private volatile boolean stalled;
@@ -106,7 +109,16 @@ public final class ThreadedEngine implements Engine {
      *                         delivery thread
      */
     public ThreadedEngine(EngineCore core, AdmissionPolicy admission, MetricsSink metrics, Executor deliveryExecutor) {
+        this(core, admission, metrics, deliveryExecutor, null);
+    }
+
+    /**
+     * @param resultCache finished deterministic completions to answer identical requests from, or {@code null}
+     */
+    public ThreadedEngine(EngineCore core, AdmissionPolicy admission, MetricsSink metrics, Executor deliveryExecutor,
+                          ResultCache resultCache) {
         this.core = core;
+        this.resultCache = resultCache;
         this.cfg = core.config();
         this.admission = admission;
         this.metrics = metrics;
@@ -146,6 +158,10 @@ public final class ThreadedEngine implements Engine {
                         ? "the engine's device failed; send the request to another replica"
                         : "the engine's device is stalled; retry later or on another replica");
             }
+            Admission cached = fromCache(request);
+            if (cached != null) {
+                return cached;
+            }
             Rejection refused = admission.admit(request, core.admission());
             if (refused != null) {
                 rejections[refused.reason().ordinal()].increment();
@@ -173,6 +189,9 @@ public final class ThreadedEngine implements Engine {
                         + ingress.capacity() + " requests); retry later or on another replica");
             }
             wakeEngine();
+            if (resultCache != null) {
+                resultCache.record(request, handle.completion());
+            }
             return new Admission.Accepted(handle);
         } finally {
             submitting.decrementAndGet();
@@ -402,11 +421,23 @@ public final class ThreadedEngine implements Engine {
     }
 
     private long queueDeadline(InferenceRequest request, long now) {
-        java.time.Duration d = cfg.defaultQueueTimeout();
-        if (request.queueTimeout() != null && (d == null || request.queueTimeout().compareTo(d) < 0)) {
-            d = request.queueTimeout();
+        return QueueTimeouts.deadline(cfg.defaultQueueTimeout(), request.queueTimeout(), now);
+    }
+
+    /**
+     * A result-cache hit: answered on the caller's thread, never reaching the engine thread. A request whose id is
+     * still in flight goes the normal way (and is refused as a duplicate there).
+     */
+    private Admission fromCache(InferenceRequest request) {
+        if (resultCache == null || (request.requestId() != null && live.containsKey(request.requestId()))) {
+            return null;
         }
-        return d == null ? Long.MAX_VALUE : now + d.toNanos();
+        ResultCache.Hit hit = resultCache.lookup(request);
+        if (hit == null) {
+            return null;
+        }
+        String id = request.requestId() != null ? request.requestId() : "req-" + arrivalSeq.incrementAndGet();
+        return new Admission.Accepted(hit.replay(id, clock.nanoTime(), deliveryExecutor));
     }
 
     private int loraSlot(String adapter) {

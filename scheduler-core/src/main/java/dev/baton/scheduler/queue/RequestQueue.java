@@ -44,6 +44,16 @@ public interface RequestQueue extends Iterable<Sequence> {
     @Override
     Iterator<Sequence> iterator();
 
+    /**
+     * Triton's {@code DELAY} timeout action: {@code seq} waited past its queue timeout without ever being scheduled. A
+     * queue that supports the action keeps it, but serves it only after every sequence of its priority level that
+     * has not expired, and returns {@code true}. The default returns {@code false}, and the engine ends the request
+     * with {@code QUEUE_TIMEOUT} (Triton's {@code REJECT}).
+     */
+    default boolean delayExpired(Sequence seq) {
+        return false;
+    }
+
     /** Called once at the start of every step; time-dependent policies re-score here. */
     default void beforeStep(long nowNanos) {
     }

@@ -1,0 +1,501 @@
+package dev.baton.scheduler.compose;
+
+import dev.baton.accelerator.CostModel;
+import dev.baton.accelerator.StepShape;
+import dev.baton.scheduler.core.Sequence;
+import dev.baton.scheduler.preemption.RunningBatch;
+import dev.baton.scheduler.queue.RequestQueue;
+import org.agrona.collections.Object2IntHashMap;
+
+import java.util.Objects;
+
+/**
+ * Baton's SLO-aware step composer: every step is sized, with the device's {@link CostModel}, so that the requests
+ * already decoding keep their time-per-output-token targets, the prefill work that fits goes to the most urgent
+ * requests first, and new requests are admitted only while they do not break the SLOs of what already runs.
+ *
+ * <h2>Where it comes from</h2>
+ * <ul>
+ *   <li><b>Sarathi-Serve</b> (Agrawal et al., OSDI'24): chunked prefill with stall-free batching -- decodes first, then
+ *       prefill chunks under a token budget chosen so that a step meets the time-between-tokens target. Sarathi picks
+ *       one budget offline; here the budget is a <em>time</em>, recomputed every step from the SLOs and slack of the
+ *       decodes actually running, and converted to tokens with the cost model (see {@link SarathiComposer} for the
+ *       fixed-budget original).</li>
+ *   <li><b>DistServe</b> (Zhong et al., OSDI'24): the objective is goodput -- requests that meet <em>both</em> their
+ *       TTFT and TPOT targets -- rather than raw throughput; a step that delights one request while breaking another's
+ *       target is a loss.</li>
+ *   <li><b>SLOs-Serve</b> (arXiv 2504.08784): per-step token allocation driven by each request's SLO (there a dynamic
+ *       program over chunk sizes; here the greedy earliest-deadline special case, which is optimal for a single step
+ *       when chunks are divisible) and soft admission control.</li>
+ *   <li><b>Andes</b> (arXiv 2404.16283): token delivery is judged against each request's own timeline; a request ahead
+ *       of its timeline has slack that the scheduler may spend on others.</li>
+ *   <li><b>Mooncake</b> (Qin et al., FAST'25): refuse work early rather than accept work that will miss; here inside
+ *       the engine (stop admitting into a batch that would break), at the door see
+ *       {@link dev.baton.scheduler.admission.DeadlineFeasibility}.</li>
+ * </ul>
+ *
+ * <h2>One step</h2>
+ * <ol>
+ *   <li><b>Time budget.</b> A decoding request with TPOT target {@code tpot} whose first token came at {@code t0} meets
+ *   its target if its {@code j}-th token after the first comes by {@code t0 + j x tpot} (the mean over all its gaps is
+ *   then at most {@code tpot}). The token this step produces is due at that time, so the step may last at most
+ *   {@code due - now} (less the step still on the device, with one-step-ahead scheduling). A request behind its
+ *   timeline still allows {@code catchUp x tpot}, so it recovers by short steps instead of starving everyone. The
+ *   step's time limit is the minimum over decodes, times a {@code safety} factor for cost-model error. Requests ahead
+ *   of their timeline (slack) allow longer steps -- bigger prefill chunks, more throughput -- without breaking
+ *   anyone.</li>
+ *   <li><b>Decodes first</b> (stall-free): every running decode is in the step.</li>
+ *   <li><b>Prefills by urgency.</b> Partial prefills get chunks in {@link PrefillRank} order (EDF on the TTFT
+ *   deadline for {@code slo}; the tenant's virtual token counter for {@code fair}), each the largest chunk that keeps
+ *   the predicted step time within the limit (a short search over the monotone cost model). The head of the waiting
+ *   queue (when the composer is given the queue) takes its place in that order: if it outranks a running prefill,
+ *   the time its chunk needs is kept free for it, so a new urgent request does not wait behind a long, less urgent
+ *   prompt that happened to start first.</li>
+ *   <li><b>Admission</b> (the waiting queue's order: least slack first, hopeless requests last). A new request is
+ *   admitted only if (a) the KV its whole life needs ({@code prompt + outputRatio x maxTokens}, summed over the batch)
+ *   fits under {@code kvLimit} of the cache, so it will not later preempt the requests that run now; (b) the batch's
+ *   future decode step -- every running request plus this one decoding at its mean context -- stays within
+ *   {@code decodeShare x} the tightest TPOT target, leaving the rest of each step for prefill progress; and (c) some
+ *   of its prompt fits in this step's time. The first refusal stops admission for the step (the queue's order is the
+ *   priority order, so a later request must not overtake an earlier one by being smaller).</li>
+ * </ol>
+ * Without any TPOT target the step is limited by the token budget only, and the composer behaves like vLLM's with
+ * decodes reserved first and running prefills in urgency order.
+ *
+ * <h2>Seats for the light tenants</h2>
+ * Fair queueing (VTC) decides who is admitted next, but a request can only be admitted into a free decode seat, and a
+ * heavy tenant that fills every seat makes a light tenant's next request wait for one of its requests to finish. With
+ * {@code reserveSeats > 0}, a tenant that already holds at least its share of the batch (running sequences divided by
+ * the tenants running) is admitted only while the decode step stays within its limit with {@code reserveSeats} more
+ * decodes in it: the heavy tenant still uses idle capacity (work-conserving up to the reserve), and a light tenant's
+ * arrival finds a seat at once.
+ *
+ * <h2>Cost</h2>
+ * {@link #beginStep} is one pass over the running batch plus, for each running prefill, a search of at most ~14 cost
+ * evaluations; each admission adds one such search. Engine thread only; allocation-free once its scratch arrays have
+ * grown to the batch.
+ */
+public final class SloComposer implements BatchComposer {
+
+    /** The order in which running partial prefills receive chunks: lower rank first. */
+    @FunctionalInterface
+    public interface PrefillRank {
+        double rank(Sequence seq);
+
+        /**
+         * Earliest TTFT deadline first; a sequence that already produced output (recomputing after a preemption) goes
+         * before all of them, since its users are waiting for the next token.
+         */
+        static PrefillRank earliestDeadline() {
+            return seq -> seq.numOutput() > 0 ? Double.NEGATIVE_INFINITY : seq.request().ttftDeadlineNanos();
+        }
+    }
+
+    private final CostModel cost;
+    private final PrefillRank rank;
+    private final long kvLimitTokens;
+    private final int blockSize;
+    private final int longPrefillThreshold;
+    private final double outputRatio;
+    private final double decodeShare;
+    private final double catchUp;
+    private final double safety;
+    private final int reserveSeats;
+    private final RequestQueue waiting;
+    private final int maxNumSeqs;
+    private final Object2IntHashMap<String> runningByTenant = new Object2IntHashMap<>(0);
+    private RunningBatch batch;
+    private boolean sharesCounted;
+
+    private final StepShape shape = new StepShape();
+    private final StepShape future = new StepShape();
+    private final StepShape trial = new StepShape();
+    private final StepShape reserve = new StepShape();
+    private Sequence[] prefills = new Sequence[16];
+    private double[] ranks = new double[16];
+    private int[] allotted = new int[16];
+    private int numPrefills;
+    private long stepLimit;
+    private long tightestTpot;
+    private long projectedKv;
+    private Sequence pending;
+
+    private SloComposer(Builder b) {
+        this.cost = b.cost;
+        this.rank = b.rank;
+        this.kvLimitTokens = (long) (b.kvCapacityTokens * b.kvLimit);
+        this.blockSize = b.blockSize;
+        this.longPrefillThreshold = b.longPrefillThreshold;
+        this.outputRatio = b.outputRatio;
+        this.decodeShare = b.decodeShare;
+        this.catchUp = b.catchUp;
+        this.safety = b.safety;
+        this.reserveSeats = b.reserveSeats;
+        this.waiting = b.waiting;
+        this.maxNumSeqs = b.maxNumSeqs;
+    }
+
+    /**
+     * @param costModel        the device's step-time model
+     * @param kvCapacityTokens tokens of KV the device holds
+     * @param blockSize        tokens per KV block
+     */
+    public static Builder builder(CostModel costModel, long kvCapacityTokens, int blockSize) {
+        return new Builder(costModel, kvCapacityTokens, blockSize);
+    }
+
+    @Override
+    public int beginStep(long nowNanos, RunningBatch running, int defaultBudget) {
+        long previousStep = shape.numSeqs() > 0 ? cost.stepNanos(shape) : 0;
+        shape.clear();
+        future.clear();
+        numPrefills = 0;
+        projectedKv = 0;
+        pending = null;
+        tightestTpot = Long.MAX_VALUE;
+        batch = running;
+        sharesCounted = false;
+        long limit = Long.MAX_VALUE;
+        int n = running.size();
+        boolean inFlight = false;
+        for (int i = 0; i < n && !inFlight; i++) {
+            inFlight = running.get(i).numPlaceholders() > 0;
+        }
+        // With one step ahead, this step starts when the one on the device ends.
+        long ahead = inFlight ? previousStep : 0;
+        int decodeTokens = 0;
+        for (int i = 0; i < n; i++) {
+            Sequence seq = running.get(i);
+            projectedKv += lifetimeKv(seq);
+            future.addDecode(meanDecodeContext(seq));
+            long tpot = seq.request().slo().tpotNanos();
+            tightestTpot = Math.min(tightestTpot, tpot);
+            if (SarathiComposer.isDecode(seq)) {
+                int tokens = SarathiComposer.decodeTokens(seq);
+                shape.addSequence(tokens, seq.numComputed(), tokens - 1, true);
+                decodeTokens += tokens;
+                if (tpot != Long.MAX_VALUE) {
+                    limit = Math.min(limit, allowedStep(seq, tpot, nowNanos, ahead));
+                }
+            } else {
+                addPrefill(seq);
+            }
+        }
+        stepLimit = limit == Long.MAX_VALUE ? Long.MAX_VALUE : (long) (limit * safety);
+        sortPrefills();
+        int tokensLeft = defaultBudget - decodeTokens;
+        // The waiting head competes with running prefills by rank: its chunk's time is kept free in the trial shape
+        // (not in the committed one, which admission will add it to).
+        // (Not when the batch is full: the head cannot start this step anyway.)
+        Sequence head = waiting == null || n >= maxNumSeqs ? null : waiting.peek();
+        if (head != null && head.request().ttftDeadlineNanos() < nowNanos) {
+            head = null; // already late: it gets what is left, after the requests that can still make it
+        }
+        double headRank = head == null ? Double.POSITIVE_INFINITY : rank.rank(head);
+        reserve.set(shape);
+        for (int k = 0; k < numPrefills; k++) {
+            Sequence seq = prefills[k];
+            if (head != null && headRank < ranks[k]) {
+                int x = fit(reserve, head.length() - head.numComputed(), head.numComputed(), tokensLeft);
+                reserve.addSequence(x, head.numComputed(), 0, false);
+                tokensLeft -= x;
+                head = null;
+            }
+            int want = seq.length() - seq.numComputed();
+            if (longPrefillThreshold > 0) {
+                want = Math.min(want, longPrefillThreshold);
+            }
+            int x = fit(reserve, want, seq.numComputed(), tokensLeft);
+            allotted[k] = x;
+            if (x > 0) {
+                boolean samples = seq.numComputed() + x >= seq.length();
+                shape.addSequence(x, seq.numComputed(), 0, samples);
+                reserve.addSequence(x, seq.numComputed(), 0, samples);
+                tokensLeft -= x;
+            }
+        }
+        return defaultBudget;
+    }
+
+    @Override
+    public int runningTokens(Sequence seq, int wanted, int budgetLeft) {
+        if (SarathiComposer.isDecode(seq)) {
+            return wanted;
+        }
+        for (int k = 0; k < numPrefills; k++) {
+            if (prefills[k] == seq) {
+                return Math.min(wanted, allotted[k]);
+            }
+        }
+        return wanted;
+    }
+
+    @Override
+    public int admitTokens(Sequence seq, int computed, int wanted, int budgetLeft) {
+        pending = null;
+        if (projectedKv > 0 && projectedKv + lifetimeKv(seq) > kvLimitTokens) {
+            return 0;
+        }
+        long tpot = Math.min(tightestTpot, seq.request().slo().tpotNanos());
+        if (tpot != Long.MAX_VALUE && future.numSeqs() > 0) {
+            trial.set(future).addDecode(meanDecodeContext(seq));
+            if (overShare(seq)) {
+                for (int i = 0; i < reserveSeats; i++) {
+                    trial.addDecode(meanDecodeContext(seq));
+                }
+            }
+            if (cost.stepNanos(trial) > decodeShare * tpot) {
+                return 0;
+            }
+        }
+        int x = fit(shape, wanted, computed, budgetLeft);
+        if (x > 0) {
+            pending = seq;
+        }
+        return x;
+    }
+
+    @Override
+    public void scheduled(Sequence seq, int context, int tokens, int drafts) {
+        if (seq == pending) {
+            shape.addSequence(tokens, context, drafts, context + tokens >= seq.length());
+            projectedKv += lifetimeKv(seq);
+            future.addDecode(meanDecodeContext(seq));
+            if (sharesCounted) {
+                runningByTenant.put(seq.tenant(), runningByTenant.getValue(seq.tenant()) + 1);
+            }
+            pending = null;
+        }
+    }
+
+    /** The time limit of the step being composed ({@link Long#MAX_VALUE}: none), for inspection. */
+    public long stepLimitNanos() {
+        return stepLimit;
+    }
+
+    /** The predicted duration of the step composed so far, for inspection. */
+    public long predictedStepNanos() {
+        return shape.numSeqs() == 0 ? 0 : cost.stepNanos(shape);
+    }
+
+    /** Whether {@code seq}'s tenant already holds at least its share of the running batch (seat reserve on). */
+    private boolean overShare(Sequence seq) {
+        return holdsShare(seq.tenant());
+    }
+
+    /**
+     * Whether {@code tenant} holds at least its share of the running batch (running sequences divided by the tenants
+     * running), with seats reserved for the others ({@code reserveSeats > 0}); always false without a reserve. A fair
+     * queue lets such a tenant yield to one below its share, so that the reserved seats are not left idle behind it.
+     */
+    public boolean holdsShare(String tenant) {
+        if (reserveSeats == 0 || batch == null) {
+            return false;
+        }
+        if (!sharesCounted) {
+            // Counted on demand (once per step and admission), not in every step's pass over the batch.
+            runningByTenant.clear();
+            for (int i = 0; i < batch.size(); i++) {
+                String t = batch.get(i).tenant();
+                runningByTenant.put(t, runningByTenant.getValue(t) + 1);
+            }
+            sharesCounted = true;
+        }
+        int mine = runningByTenant.getValue(tenant);
+        return mine > 0 && (long) mine * runningByTenant.size() >= batch.size();
+    }
+
+    /**
+     * How long this step may last for {@code seq}: until its next token is due on its TPOT timeline, or
+     * {@code catchUp x tpot} when it is behind.
+     */
+    private long allowedStep(Sequence seq, long tpot, long now, long ahead) {
+        long first = seq.request().firstTokenNanos();
+        long floor = (long) (catchUp * tpot);
+        if (first < 0) {
+            return tpot; // its first token is on the device: the next gap starts then
+        }
+        long index = (long) seq.numOutput() + seq.numPlaceholders();
+        long due = first + index * tpot;
+        return Math.max(floor, due - now - ahead);
+    }
+
+    /**
+     * The largest chunk, at most {@code min(want, tokensLeft)}, that keeps the step within its time limit on top of
+     * what is already in it; 0 if not even one token fits.
+     */
+    private int fit(StepShape base, int want, int context, int tokensLeft) {
+        int max = Math.min(want, tokensLeft);
+        if (max <= 0) {
+            return 0;
+        }
+        if (stepLimit == Long.MAX_VALUE || costWith(base, max, context) <= stepLimit) {
+            return max;
+        }
+        int lo = 0;
+        int hi = max - 1;
+        // The largest x in [lo, hi] with cost <= limit (x = 0 always fits: it adds nothing).
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (costWith(base, mid, context) <= stepLimit) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return lo;
+    }
+
+    private long costWith(StepShape base, int tokens, int context) {
+        return cost.stepNanos(trial.set(base).addSequence(tokens, context, 0, false));
+    }
+
+    /** KV tokens a sequence will hold at its end (prompt plus expected output), rounded up to whole blocks. */
+    private long lifetimeKv(Sequence seq) {
+        long tokens = seq.promptLength() + (long) Math.ceil(outputRatio * seq.maxTokens());
+        return (tokens + blockSize - 1) / blockSize * blockSize;
+    }
+
+    /** The context a sequence decodes at on average over the rest of its life. */
+    private static int meanDecodeContext(Sequence seq) {
+        return Math.max(1, seq.length() + Math.max(0, seq.remainingOutput()) / 2);
+    }
+
+    private void addPrefill(Sequence seq) {
+        if (numPrefills == prefills.length) {
+            int m = numPrefills * 2;
+            prefills = java.util.Arrays.copyOf(prefills, m);
+            ranks = java.util.Arrays.copyOf(ranks, m);
+            allotted = java.util.Arrays.copyOf(allotted, m);
+        }
+        prefills[numPrefills] = seq;
+        ranks[numPrefills] = rank.rank(seq);
+        numPrefills++;
+    }
+
+    /** Insertion sort by rank: partial prefills are few (bounded by max-num-partial-prefills in practice). */
+    private void sortPrefills() {
+        for (int i = 1; i < numPrefills; i++) {
+            Sequence s = prefills[i];
+            double r = ranks[i];
+            int j = i - 1;
+            while (j >= 0 && ranks[j] > r) {
+                prefills[j + 1] = prefills[j];
+                ranks[j + 1] = ranks[j];
+                j--;
+            }
+            prefills[j + 1] = s;
+            ranks[j + 1] = r;
+        }
+    }
+
+    /** Knobs of the SLO composer; every one has a default. */
+    public static final class Builder {
+        private final CostModel cost;
+        private final long kvCapacityTokens;
+        private final int blockSize;
+        private PrefillRank rank = PrefillRank.earliestDeadline();
+        private int longPrefillThreshold;
+        private double kvLimit = 1.0;
+        private double outputRatio = 1.0;
+        private double decodeShare = 0.6;
+        private double catchUp = 0.5;
+        private double safety = 0.9;
+        private int reserveSeats;
+        private RequestQueue waiting;
+        private int maxNumSeqs = Integer.MAX_VALUE;
+
+        private Builder(CostModel cost, long kvCapacityTokens, int blockSize) {
+            this.cost = Objects.requireNonNull(cost, "costModel");
+            if (kvCapacityTokens < 1 || blockSize < 1) {
+                throw new IllegalArgumentException("KV capacity (" + kvCapacityTokens + " tokens) and block size ("
+                        + blockSize + ") must be positive");
+            }
+            this.kvCapacityTokens = kvCapacityTokens;
+            this.blockSize = blockSize;
+        }
+
+        /** Order of running partial prefills (default: earliest TTFT deadline). */
+        public Builder prefillRank(PrefillRank rank) {
+            this.rank = Objects.requireNonNull(rank, "rank");
+            return this;
+        }
+
+        /** The engine's {@code max-num-seqs} (with a full batch the waiting head is not considered). */
+        public Builder maxNumSeqs(int seqs) {
+            this.maxNumSeqs = Math.max(1, seqs);
+            return this;
+        }
+
+        /** The engine's per-request chunk cap ({@code long-prefill-token-threshold}, 0: none). */
+        public Builder longPrefillThreshold(int tokens) {
+            this.longPrefillThreshold = Math.max(0, tokens);
+            return this;
+        }
+
+        /** Fraction of the KV cache that the batch's projected lifetime KV may fill (default 1.0). */
+        public Builder kvLimit(double fraction) {
+            this.kvLimit = fraction(fraction, "kvLimit");
+            return this;
+        }
+
+        /**
+         * Fraction of {@code maxTokens} a request is expected to generate, for the KV projection (default 1.0: the
+         * most it can; lower it where requests usually stop early, as SGLang's {@code new_token_ratio}).
+         */
+        public Builder outputRatio(double ratio) {
+            this.outputRatio = fraction(ratio, "outputRatio");
+            return this;
+        }
+
+        /** Most of the tightest TPOT target that the batch's decode step may take (default 0.6). */
+        public Builder decodeShare(double share) {
+            this.decodeShare = fraction(share, "decodeShare");
+            return this;
+        }
+
+        /** Step time allowed for a request behind its timeline, as a fraction of its TPOT (default 0.5). */
+        public Builder catchUp(double fraction) {
+            this.catchUp = fraction(fraction, "catchUp");
+            return this;
+        }
+
+        /** Fraction of a step's time limit that the cost model's prediction may use (default 0.9). */
+        public Builder safety(double fraction) {
+            this.safety = fraction(fraction, "safety");
+            return this;
+        }
+
+        /**
+         * The waiting queue, whose head then competes with running prefills by {@link PrefillRank} (default: none,
+         * running prefills first as in vLLM).
+         */
+        public Builder waitingQueue(RequestQueue queue) {
+            this.waiting = queue;
+            return this;
+        }
+
+        /**
+         * Decode seats kept free for tenants below their share of the batch (default 0: none). See the class
+         * comment; {@code fair} uses it so that a light tenant's request never waits for a heavy tenant's to end.
+         */
+        public Builder reserveSeats(int seats) {
+            if (seats < 0) {
+                throw new IllegalArgumentException("reserveSeats must not be negative, got " + seats);
+            }
+            this.reserveSeats = seats;
+            return this;
+        }
+
+        public SloComposer build() {
+            return new SloComposer(this);
+        }
+
+        private static double fraction(double v, String name) {
+            if (!(v > 0 && v <= 1)) {
+                throw new IllegalArgumentException(name + " must be in (0, 1], got " + v);
+            }
+            return v;
+        }
+    }
+}
