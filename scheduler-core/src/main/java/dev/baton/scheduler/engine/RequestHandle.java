@@ -119,8 +119,9 @@ final class RequestHandle implements Submission, SequenceListener, Flow.Publishe
     public void sequenceFinished(Sequence seq, long now) {
         int s = seq.sampleIndex();
         FinishReason reason = seq.finishReason();
-        if (terminal.get() == CANCEL_CLAIMED && reason.isNatural()) {
-            // The caller's cancel won the race with this natural end: report what cancel() promised.
+        if (terminal.get() == CANCEL_CLAIMED) {
+            // The caller's cancel was claimed before this sample ended (naturally, by a shutdown, or by a device
+            // error while the cancellation was on its way): report what cancel() promised.
             reason = FinishReason.CANCELLED;
         }
         reasons[s] = reason;
