@@ -1,5 +1,9 @@
 package dev.baton.examples.replay;
 
+import dev.baton.examples.workload.Tenant;
+import dev.baton.scheduler.policy.PolicyOptions;
+import dev.baton.scheduler.policy.SchedulingPolicies;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -17,6 +21,9 @@ import java.util.Set;
  *   <li>{@code priority}: vLLM's {@code --scheduling-policy priority}: strict priority (lower first, then arrival),
  *   the lowest-priority running request preempted. Requests carry their tenant's priority
  *   ({@code --tenants name:rate:weight:priority}); with equal priorities it behaves as {@code vllm}.</li>
+ *   <li>{@code sarathi}, {@code slo}, {@code fair}: Baton's policies from
+ *   {@link SchedulingPolicies} (stall-free chunked prefill; the SLO-aware composer with early rejection; VTC fair
+ *   sharing between the workload's tenants by their weights).</li>
  * </ul>
  */
 public final class ReplayPolicies {
@@ -29,17 +36,28 @@ public final class ReplayPolicies {
         register(ReplayPolicy.of("priority", "vLLM --scheduling-policy priority: strict priority, lowest preempted",
                 (engine, config, setup) -> engine.priority()));
 
-        // ---------------------------------------------------------------------------------------------------------
-        // Policies of scheduler-core's policy registry (dev.baton.scheduler.policy.SchedulingPolicies) register here
-        // once that code is on this branch, each as
-        //     register(ReplayPolicy.of(NAME, DESCRIPTION,
-        //             (engine, config, setup) -> SchedulingPolicies.named(NAME, OPTIONS).configure(engine)));
-        // for NAME in "sarathi" (stall-free chunked prefill), "slo" (the SLO-aware composer; OPTIONS carry
-        // setup.slo()) and "fair" (VTC; OPTIONS carry the weights of setup.tenants()).
-        // ---------------------------------------------------------------------------------------------------------
+        // Baton's own policies, from scheduler-core's registry; the workload's tenant weights feed VTC.
+        register(ReplayPolicy.of(SchedulingPolicies.SARATHI, SchedulingPolicies.describe(SchedulingPolicies.SARATHI),
+                (engine, config, setup) -> SchedulingPolicies.named(SchedulingPolicies.SARATHI, options(setup))
+                        .applyTo(engine)));
+        register(ReplayPolicy.of(SchedulingPolicies.SLO, SchedulingPolicies.describe(SchedulingPolicies.SLO),
+                (engine, config, setup) -> SchedulingPolicies.named(SchedulingPolicies.SLO, options(setup))
+                        .applyTo(engine)));
+        register(ReplayPolicy.of(SchedulingPolicies.FAIR, SchedulingPolicies.describe(SchedulingPolicies.FAIR),
+                (engine, config, setup) -> SchedulingPolicies.named(SchedulingPolicies.FAIR, options(setup))
+                        .applyTo(engine)));
     }
 
     private ReplayPolicies() {
+    }
+
+    /** Policy options for a replay: the workload's tenants with their weights. */
+    static PolicyOptions options(ReplayPolicy.Setup setup) {
+        PolicyOptions.Builder b = PolicyOptions.builder();
+        for (Tenant t : setup.tenants()) {
+            b.tenantWeight(t.name(), t.weight());
+        }
+        return b.build();
     }
 
     /** Adds a policy (for the registrations above, and for tests and embedders). */
