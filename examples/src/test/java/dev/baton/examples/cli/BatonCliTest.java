@@ -154,7 +154,7 @@ class BatonCliTest {
     void an_unknown_command_exits_two_listing_the_commands() {
         Run r = run("frobnicate");
         assertThat(r.status()).isEqualTo(2);
-        assertThat(r.err()).contains("unknown command 'frobnicate'", "commands: devices");
+        assertThat(r.err()).contains("unknown command 'frobnicate'", "commands: replay", "devices", "generate");
     }
 
     @Test

@@ -32,12 +32,14 @@ class ReplayCommandsTest {
         Path json = dir.resolve("out/replay.json");
         BatonCliTest.Run r = run("replay", "--duration", "30s", "--json", json.toString(), "--quiet");
         assertThat(r.status()).as(r.err()).isZero();
-        assertThat(r.out()).contains("workload: azure-conv", "CC-BY-4.0", "NVIDIA H100", "vllm", "priority",
+        assertThat(r.out()).contains("workload: azure-conv", "CC-BY-4.0", "NVIDIA H100", "vllm", "priority", "sarathi",
+                "slo", "fair",
                 "TTFT p50 / p95 / p99 (s)", "SLO attainment", "goodput (req/s)", "prefix hit rate", "preemptions",
                 "scheduler CPU/step p50/p99 (us)", "output tokens per $", "KV usage mean / peak");
         JsonNode arr = Json.mapper().readTree(Files.readString(json));
         assertThat(arr.isArray()).isTrue();
-        assertThat(arr).hasSize(2);
+        assertThat(arr).as("one object per policy, all of them by default")
+                .hasSize(dev.baton.examples.replay.ReplayPolicies.names().size());
         for (JsonNode o : arr) {
             for (String f : List.of("policy", "ttft_p50_s", "ttft_p99_s", "tpot_p50_s", "tpot_p99_s", "e2e_p50_s",
                     "e2e_p99_s", "goodput_rps", "slo_attainment", "throughput_tok_s", "prefix_hit_rate", "preemptions",
