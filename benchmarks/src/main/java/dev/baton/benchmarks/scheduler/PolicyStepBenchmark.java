@@ -4,8 +4,6 @@ import dev.baton.accelerator.AcceleratorConfig;
 import dev.baton.accelerator.Accelerators;
 import dev.baton.accelerator.CostModel;
 import dev.baton.api.VirtualClock;
-import dev.baton.api.plan.StepPlan;
-import dev.baton.api.plan.StepResult;
 import dev.baton.api.request.InferenceRequest;
 import dev.baton.api.request.SamplingParams;
 import dev.baton.api.request.SloTargets;
@@ -15,7 +13,6 @@ import dev.baton.scheduler.EngineConfig;
 import dev.baton.scheduler.EngineSetup;
 import dev.baton.scheduler.SchedulingPolicy;
 import dev.baton.scheduler.core.Request;
-import dev.baton.scheduler.core.ScheduledStep;
 import dev.baton.scheduler.core.SequenceListener;
 import dev.baton.scheduler.core.StepScheduler;
 import dev.baton.scheduler.policy.SchedulingPolicies;
@@ -76,9 +73,7 @@ public class PolicyStepBenchmark {
     public int running;
 
     private StepScheduler scheduler;
-    private ScheduledStep step;
-    private StepResult result;
-    private int token;
+    private NoOpDevice device;
 
     @Setup(Level.Trial)
     public void setup() {
@@ -101,8 +96,7 @@ public class PolicyStepBenchmark {
         SchedulingPolicy.Parts parts = SchedulingPolicies.named(policy)
                 .assemble(new EngineSetup(cfg, cost, clock, 1 << 30, BLOCK, blocks - 1));
         scheduler = new StepScheduler(cfg, kv, parts.queue(), parts.victims(), parts.composer(), clock, 1 << 30, 0, 1);
-        step = new ScheduledStep(1);
-        result = new StepResult(128_256, 0);
+        device = new NoOpDevice(scheduler);
         Random rnd = new Random(running);
         SamplingParams sampling = SamplingParams.builder().maxTokens(output).ignoreEos(true).build();
         SloTargets slo = SloTargets.of(Duration.ofSeconds(60), Duration.ofSeconds(10));
@@ -117,7 +111,7 @@ public class PolicyStepBenchmark {
                     SequenceListener.NONE));
             if (i + 1 == running) {
                 for (int s = 0; s < 64 && scheduler.numRunning() < running; s++) {
-                    stepOnce();
+                    device.step();
                 }
             }
         }
@@ -139,21 +133,9 @@ public class PolicyStepBenchmark {
     public int step() {
         int seqs = 0;
         for (int i = 0; i < STEPS; i++) {
-            seqs += stepOnce();
+            seqs += device.step();
         }
         return seqs;
     }
 
-    private int stepOnce() {
-        ScheduledStep s = scheduler.schedule(step);
-        StepPlan plan = s.plan();
-        result.reset(plan);
-        for (int i = 0; i < plan.numSeqs(); i++) {
-            if (plan.samples(i)) {
-                result.addSampled(i, 1 + (token++ & 0xFFFF));
-            }
-        }
-        scheduler.apply(s, result);
-        return plan.numSeqs();
-    }
 }

@@ -1,15 +1,12 @@
 package dev.baton.benchmarks.scheduler;
 
 import dev.baton.api.VirtualClock;
-import dev.baton.api.plan.StepPlan;
-import dev.baton.api.plan.StepResult;
 import dev.baton.api.request.InferenceRequest;
 import dev.baton.api.request.SamplingParams;
 import dev.baton.kv.KvCacheConfig;
 import dev.baton.kv.KvCacheManager;
 import dev.baton.scheduler.EngineConfig;
 import dev.baton.scheduler.core.Request;
-import dev.baton.scheduler.core.ScheduledStep;
 import dev.baton.scheduler.core.SequenceListener;
 import dev.baton.scheduler.core.StepScheduler;
 import dev.baton.scheduler.preemption.VictimSelector;
@@ -64,9 +61,7 @@ public class SchedulerStepBenchmark {
     public int running;
 
     private StepScheduler scheduler;
-    private ScheduledStep step;
-    private StepResult result;
-    private int token;
+    private NoOpDevice device;
 
     @Setup(Level.Trial)
     public void setup() {
@@ -79,8 +74,7 @@ public class SchedulerStepBenchmark {
                 .maxQueuedRequests(WAITING + running).build();
         VirtualClock clock = new VirtualClock();
         scheduler = new StepScheduler(cfg, kv, new FcfsQueue(), VictimSelector.lastAdmitted(), clock, 1 << 30, 0, 1);
-        step = new ScheduledStep(1);
-        result = new StepResult(128_256, 0);
+        device = new NoOpDevice(scheduler);
         Random rnd = new Random(running);
         SamplingParams decodeForever = SamplingParams.builder().maxTokens(1 << 14).ignoreEos(true).build();
         long seq = 0;
@@ -95,9 +89,9 @@ public class SchedulerStepBenchmark {
                     SequenceListener.NONE));
             if (i + 1 == running) {
                 // Prefill the batch before the waiting requests arrive.
-                while (scheduler.numRunning() < running || step.numSeqs() != running
-                        || step.plan().totalTokens() != running) {
-                    stepOnce();
+                while (scheduler.numRunning() < running || device.lastPlan().numSeqs() != running
+                        || device.lastPlan().totalTokens() != running) {
+                    device.step();
                 }
             }
         }
@@ -108,23 +102,11 @@ public class SchedulerStepBenchmark {
     public int step() {
         int seqs = 0;
         for (int i = 0; i < STEPS; i++) {
-            seqs += stepOnce();
+            seqs += device.step();
         }
         return seqs;
     }
 
-    private int stepOnce() {
-        ScheduledStep s = scheduler.schedule(step);
-        StepPlan plan = s.plan();
-        result.reset(plan);
-        for (int i = 0; i < plan.numSeqs(); i++) {
-            if (plan.samples(i)) {
-                result.addSampled(i, 1 + (token++ & 0xFFFF));
-            }
-        }
-        scheduler.apply(s, result);
-        return plan.numSeqs();
-    }
 
     @TearDown(Level.Trial)
     public void checkSteadyState() {

@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link SequenceListener} methods run on the engine thread and only append to {@link TokenLog}s and hand this handle
  * to the egress dispatcher; user code ({@code onNext}, completion stages) runs on the delivery executor.
  */
-final class RequestHandle implements Submission, SequenceListener, Flow.Publisher<TokenEvent> {
+final class RequestHandle implements Submission, SequenceListener, Flow.Publisher<TokenEvent>, TokenSource {
     static final int LIVE = 0;
     static final int CANCEL_CLAIMED = 1;
     static final int FINISHED = 2;
@@ -203,15 +203,28 @@ final class RequestHandle implements Submission, SequenceListener, Flow.Publishe
         return request;
     }
 
-    int numSamples() {
+    @Override
+    public int numSamples() {
         return logs.length;
     }
 
-    TokenLog log(int sample) {
-        return logs[sample];
+    @Override
+    public int published(int sample) {
+        return logs[sample].count();
     }
 
-    boolean isEnded() {
+    @Override
+    public int token(int sample, int index) {
+        return logs[sample].token(index);
+    }
+
+    @Override
+    public long time(int sample, int index) {
+        return logs[sample].time(index);
+    }
+
+    @Override
+    public boolean isEnded() {
         return ended;
     }
 

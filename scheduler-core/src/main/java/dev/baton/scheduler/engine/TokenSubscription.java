@@ -8,15 +8,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One subscriber of a request's token stream. Delivers every token of every sample from the first, in order per
+ * One subscriber of a request's token stream (from a {@link TokenSource}). Delivers every token of every sample from the first, in order per
  * sample, honouring demand, then {@code onComplete()} once the request has ended and everything was delivered.
  *
  * <p>Drains are serialised by a work-in-progress counter (the usual reactive-streams pattern): whoever raises it from 0
  * runs the drain loop (on the delivery executor), others only leave a mark, so {@code onNext} is never called
  * concurrently and never on the engine thread.
  */
-final class TokenSubscription implements Flow.Subscription, Runnable {
-    private final RequestHandle handle;
+public final class TokenSubscription implements Flow.Subscription, Runnable {
+    private final TokenSource source;
     private final Flow.Subscriber<? super TokenEvent> subscriber;
     private final Executor executor;
     private final int[] cursor;
@@ -26,11 +26,14 @@ final class TokenSubscription implements Flow.Subscription, Runnable {
     private boolean completed;
     private int nextSample;
 
-    TokenSubscription(RequestHandle handle, Flow.Subscriber<? super TokenEvent> subscriber, Executor executor) {
-        this.handle = handle;
+    /**
+     * @param executor where the drain loop (and so the subscriber's callbacks) runs; must not be the engine thread
+     */
+    public TokenSubscription(TokenSource source, Flow.Subscriber<? super TokenEvent> subscriber, Executor executor) {
+        this.source = source;
         this.subscriber = subscriber;
         this.executor = executor;
-        this.cursor = new int[handle.numSamples()];
+        this.cursor = new int[source.numSamples()];
     }
 
     @Override
@@ -53,7 +56,7 @@ final class TokenSubscription implements Flow.Subscription, Runnable {
     }
 
     /** New tokens or the end may be available. */
-    void signal() {
+    public void signal() {
         if (wip.getAndIncrement() == 0) {
             executor.execute(this);
         }
@@ -78,19 +81,18 @@ final class TokenSubscription implements Flow.Subscription, Runnable {
             progress = false;
             for (int k = 0; k < samples && demand.get() > 0; k++) {
                 int s = (nextSample + k) % samples;
-                TokenLog log = handle.log(s);
-                if (cursor[s] < log.count()) {
+                if (cursor[s] < source.published(s)) {
                     int i = cursor[s]++;
                     demand.decrementAndGet();
-                    subscriber.onNext(new TokenEvent(handle.requestId(), s, i, log.token(i), log.time(i)));
+                    subscriber.onNext(new TokenEvent(source.requestId(), s, i, source.token(s, i), source.time(s, i)));
                     nextSample = (s + 1) % samples;
                     progress = true;
                 }
             }
         }
-        if (!cancelled && handle.isEnded()) {
+        if (!cancelled && source.isEnded()) {
             for (int s = 0; s < samples; s++) {
-                if (cursor[s] < handle.log(s).count()) {
+                if (cursor[s] < source.published(s)) {
                     return;
                 }
             }
