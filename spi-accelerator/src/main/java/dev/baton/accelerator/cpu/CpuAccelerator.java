@@ -80,6 +80,9 @@ public final class CpuAccelerator implements Accelerator, KvBlockAccess {
         void accept(int seq, int position, float[] logits, int offset);
     }
 
+    /** Default cap of host blocks per device block (see the constructor); {@code cpu.host-blocks} overrides it. */
+    static final int HOST_TO_DEVICE_RATIO = 8;
+
     private final CpuModel model;
     private final ModelShape shape;
     private final DeviceInfo device;
@@ -130,7 +133,10 @@ public final class CpuAccelerator implements Accelerator, KvBlockAccess {
                 throw new IllegalArgumentException("cpu.kv-blocks must be positive, got " + usable);
             }
         }
-        long hostDefault = Math.min(Integer.MAX_VALUE - 1L, config.hostKvBytes() / bytesPerBlock);
+        // Swap space sized for a GPU model (4 GiB by default) holds millions of this small model's blocks, which only
+        // costs bookkeeping: by default the host tier holds at most HOST_TO_DEVICE_RATIO times the device tier.
+        long hostDefault = Math.min((long) usable * HOST_TO_DEVICE_RATIO,
+                Math.min(Integer.MAX_VALUE - 1L, config.hostKvBytes() / bytesPerBlock));
         int hostBlocks = CpuModelConfig.intOption(config.options(), "cpu.host-blocks", (int) hostDefault);
         if (hostBlocks < 0) {
             throw new IllegalArgumentException("cpu.host-blocks must not be negative, got " + hostBlocks);

@@ -96,7 +96,8 @@ class CpuAcceleratorTest {
     }
 
     @Test
-    @DisplayName("KV layout: override usable blocks plus the null block; host blocks from swap space or cpu.host-blocks")
+    @DisplayName("KV layout: override usable blocks plus the null block; host blocks from swap space (at most 8x the "
+            + "device tier) or cpu.host-blocks")
     void layout() {
         CpuAccelerator acc = new CpuAccelerator(small().option("cpu.host-blocks", "10").build());
         KvCacheLayout l = acc.kvLayout();
@@ -107,8 +108,12 @@ class CpuAcceleratorTest {
         AcceleratorConfig.Builder b = small().numGpuBlocksOverride(0).hostKvBytes(1 << 20);
         b.option("cpu.kv-blocks", "33");
         CpuAccelerator byBytes = new CpuAccelerator(withoutOption(b, "cpu.host-blocks"));
-        assertThat(byBytes.kvLayout().numHostBlocks()).isEqualTo((int) ((1 << 20) / l.bytesPerBlock()));
+        assertThat((1 << 20) / l.bytesPerBlock()).as("the swap space alone would give").isGreaterThan(33 * 8);
+        assertThat(byBytes.kvLayout().numHostBlocks()).isEqualTo(33 * CpuAccelerator.HOST_TO_DEVICE_RATIO);
         assertThat(byBytes.kvLayout().numDeviceBlocks()).isEqualTo(34);
+        b.option("cpu.kv-blocks", "1000");
+        CpuAccelerator bySwap = new CpuAccelerator(withoutOption(b, "cpu.host-blocks"));
+        assertThat(bySwap.kvLayout().numHostBlocks()).isEqualTo((int) ((1 << 20) / l.bytesPerBlock()));
         assertThat(byBytes.model().kvDtype()).isEqualTo(dev.baton.accelerator.DType.FP32);
     }
 
