@@ -16,6 +16,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * caller may read a value one step old, never a torn one.
  */
 public final class AdmissionContext {
+    /** Time constant of the measured prefill throughput: a burst changes it within a TTFT target or two. */
+    static final double PREFILL_DECAY_NANOS = 2e9;
+    /** Saturated step time needed before the measurement is published. */
+    static final double PREFILL_MIN_BUSY_NANOS = 1e9;
+
     private final Clock clock;
     private final int maxModelLen;
     private final int vocabSize;
@@ -30,6 +35,12 @@ public final class AdmissionContext {
     private volatile int running;
     private volatile double kvUsage;
     private volatile long backlogTokens;
+
+    // Engine thread only: the prefill throughput measured over steps that left prompt work behind.
+    private long lastStepEndNanos = Long.MIN_VALUE;
+    private double decayedPrefillTokens;
+    private double decayedBusyNanos;
+    private volatile double prefillTokensPerNano;
 
     public AdmissionContext(Clock clock, int maxModelLen, int vocabSize, int blockSize, int usableKvBlocks,
                             int maxQueuedRequests, long maxQueuedTokens, CostModel costModel) {
@@ -141,6 +152,36 @@ public final class AdmissionContext {
         this.running = running;
         this.kvUsage = kvUsage;
         this.backlogTokens = backlogTokens;
+    }
+
+    /**
+     * Engine thread: a step that computed {@code prefillTokens} prompt tokens ended at {@code nowNanos};
+     * {@code saturated} says whether prompt work was left when it was planned. Only such steps measure the engine's
+     * prefill throughput: a step that held all the prompt work there was says nothing about how much more it could
+     * have done. Steps that computed no prompt tokens while work waited (a batch whose decodes leave no room, an
+     * admission gate) count, at zero: that is the throughput a waiting request meets.
+     */
+    public void recordPrefill(long nowNanos, int prefillTokens, boolean saturated) {
+        long last = lastStepEndNanos;
+        lastStepEndNanos = nowNanos;
+        long dt = nowNanos - last;
+        if (last == Long.MIN_VALUE || !saturated || dt <= 0) {
+            return;
+        }
+        double keep = Math.exp(-dt / PREFILL_DECAY_NANOS);
+        decayedPrefillTokens = decayedPrefillTokens * keep + prefillTokens;
+        decayedBusyNanos = decayedBusyNanos * keep + dt;
+        if (decayedBusyNanos >= PREFILL_MIN_BUSY_NANOS) {
+            prefillTokensPerNano = decayedPrefillTokens / decayedBusyNanos;
+        }
+    }
+
+    /**
+     * Prompt tokens per nanosecond the engine computed while prompt work waited, decayed exponentially over a few
+     * seconds; 0 until a second of such steps has been seen.
+     */
+    public double prefillTokensPerNano() {
+        return prefillTokensPerNano;
     }
 
     /** Which queue bound refused a reservation. */

@@ -7,90 +7,122 @@ import dev.baton.api.admission.RejectionReason;
 import dev.baton.api.request.InferenceRequest;
 
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Early rejection ({@code DEADLINE_UNMEETABLE}, 503): a request whose time-to-first-token target (or end-to-end
  * deadline) cannot be met given the work ahead of it is refused at the door, at once, instead of queueing, spending
  * prefill compute, and missing anyway. This is Mooncake's prediction-based early rejection (Qin et al., FAST'25): decide
- * on a prediction of the load the request will meet -- including the decode load it will join -- not on the
- * instantaneous queue length, which oscillates.
+ * on a prediction of the load the request will meet, not on the instantaneous queue length, which oscillates.
  *
  * <h2>The prediction</h2>
  * <pre>
- *   predicted TTFT = ahead / drain rate  +  own prefill
- *   ahead          = prompt tokens admitted and not yet started (max of the reservations and the engine's backlog)
- *   drain rate     = min(measured or prefill rate, seat rate when the batch is full)
- *   own prefill    = ceil(prompt / chunk) steps of (the running decodes + one chunk), by the cost model
+ *   predicted start = ahead / drain rate  +  lag x step
+ *   predicted TTFT  = predicted start  +  ceil(prompt / chunk) x step
+ *   ahead           = prompt tokens still to compute before it: admitted and not started (the larger of the
+ *                     reservations and the engine's queue) plus what running partial prefills have left
+ *   drain rate      = the engine's measured prefill throughput ({@link AdmissionContext#prefillTokensPerNano()})
  * </pre>
  * <ul>
- *   <li><b>Prefill rate</b> (cost model, published load): {@code running} decodes at the average context
- *       {@code kvUsage x capacity / running}, plus the largest chunk that keeps the step within the request's TPOT
- *       target (what an SLO-aware composer does; the whole token budget without a target): chunk / step time.</li>
- *   <li><b>Measured rate</b>: prompt tokens the engine started per second of backlog, decayed over a few seconds. It
- *       contains every way the engine is slowed down that a model of one step misses, and replaces the prefill rate
- *       once a second of backlog has been seen.</li>
- *   <li><b>Seat rate</b> (the decode load the request will meet): a batch can hold {@code B*} decodes, the most whose
- *       step stays within {@code decodeShare x} the TPOT target at the mean context of recent requests (at most
- *       {@code max-num-seqs}). When the running and admitted requests fill those seats, a waiting request starts only
- *       when one finishes: {@code B* / (mean output x step time)} requests per second, times the mean prompt. This
- *       catches the moment the engine turns from prefill-bound to seat-bound before the measured rate can follow
- *       it (Mooncake predicts decode load for the same reason).</li>
+ *   <li><b>Drain rate</b>: prompt tokens the engine computed per second over the steps that left prompt work behind,
+ *       decayed over a couple of seconds. It is the rate a queued request actually meets: in a batch bounded by its
+ *       decode seats (a composer's admission gate, the KV), steps that compute no prompt while work waits count at
+ *       zero, so the rate falls the moment the engine turns seat-bound, and rises again with it. Before there is a
+ *       measurement, the cost model's: the running decodes at their mean context plus the largest chunk that keeps
+ *       the step within the request's TPOT target, per step.</li>
+ *   <li><b>Lag</b>: a request is first planned in the step after the one being planned; with one-step-ahead
+ *       scheduling that is after the step on the device and the one already planned (1.5 steps on average after its
+ *       arrival), otherwise after the step on the device (half a step).</li>
+ *   <li><b>Confidence</b>: the prediction's error is measured on the requests it admitted near the target
+ *       (predicted TTFT at least half of it): when each starts, the difference between its actual and predicted start
+ *       is kept (the last {@value #SAMPLES}); a request is admitted only if its prediction plus the
+ *       {@code confidence}-quantile of that error meets the target, that is, with about that probability
+ *       (conformal prediction, Vovk et al., on a sliding window). At low load no request comes near the target and
+ *       the margin is 0.</li>
+ *   <li><b>Cost</b> (optional, {@code costAware}): under a shortage the requests to refuse, if the count of met SLOs is
+ *       what matters (DistServe's goodput), are the costliest: that is the exchange in Moore and Hodgson's rule for the
+ *       fewest late jobs on one machine (drop the longest job scheduled so far when one would be late). At the door
+ *       this becomes a reservation: a request costlier than the average arrival must also leave room in its TTFT
+ *       budget for its excess, {@code (cost - mean cost) / drain rate}, which its admission would take from the
+ *       requests after it. Cost is in prompt-token equivalents: {@code prompt + k x expected output}, where {@code k}
+ *       is a decode seat's marginal step time (the growth of the running batch's decode step per seat over its upper
+ *       half) over a prompt token's marginal time, both from the cost model at the published load. An idle queue
+ *       refuses nothing for cost: the reservation only bites when the queue is within the excess of the target.</li>
  * </ul>
  * A request whose TPOT target is below the time of a step that decodes it alone can never meet it and is refused too.
  *
  * <h2>Threads</h2>
- * {@link #admit} runs on callers' threads and only reads: the published load, the reservations, and three volatile
- * figures measured on the engine thread in {@link #onStarted} (the drain rate; the mean prompt and output of requests
- * that start). It costs a few dozen cost-model evaluations and two small scratch objects per request with an SLO, on
- * the caller's thread, never on the engine thread. The drain rate is prompt tokens started divided by the time the engine had a backlog, both decayed
- * exponentially (a burst of starts in one step cannot spike it); time without a backlog is not counted, since a start
- * that finds no one else waiting says nothing about capacity.
+ * {@link #admit} runs on callers' threads; it reads the published load, the measured figures, and updates the arrival
+ * means with compare-and-set. It costs a few dozen cost-model evaluations, a few small scratch objects and a map entry
+ * per request with a target, on the caller's thread, never on the engine thread. {@link #onStarted}, {@link #onEnded}
+ * run on the engine thread (the single writer of the error window) and remove the entry; the error quantile is
+ * recomputed there (a selection over {@value #SAMPLES} values) and published through a volatile.
  */
 public final class DeadlineFeasibility implements AdmissionPolicy {
-    /** Time constant of the measured drain rate. */
-    private static final double DECAY_NANOS = 5e9;
-    /** Busy time needed before the measurement is trusted over the cost model. */
-    private static final double MIN_BUSY_NANOS = 1e9;
-    /** Weight of one start in the mean prompt and output. */
-    private static final double MEAN_WEIGHT = 1.0 / 64;
+    /** Error samples kept for the confidence margin. */
+    static final int SAMPLES = 64;
+    /** Weight of one arrival in the mean prompt and output. */
+    private static final double MEAN_WEIGHT = 1.0 / 256;
 
     private final int stepTokens;
     private final int maxSeqs;
-    private final double decodeShare;
     private final double margin;
+    private final double confidence;
+    private final boolean costAware;
+    private final double lagSteps;
+    private final double outputRatio;
 
-    // Engine thread only: decayed tokens started and decayed busy time, and the last backlogged start.
-    private double decayedTokens;
-    private double decayedBusyNanos;
-    private long lastStartNanos = Long.MIN_VALUE;
-
-    private volatile double drainTokensPerNano;
-    private volatile double meanPrompt;
-    private volatile double meanOutput;
+    /** Admitted requests not started yet: {admitted at, predicted start delay, target}. */
+    private final ConcurrentHashMap<InferenceRequest, long[]> pending = new ConcurrentHashMap<>();
+    // Engine thread only: the error window.
+    private final double[] errors = new double[SAMPLES];
+    private final double[] scratch = new double[SAMPLES];
+    private int numErrors;
+    private int nextError;
+    private volatile long errorQuantileNanos;
+    private final AtomicLong meanPromptBits = new AtomicLong(Double.doubleToRawLongBits(-1));
+    private final AtomicLong meanOutputBits = new AtomicLong(Double.doubleToRawLongBits(-1));
 
     /**
      * @param stepTokens  the engine's token budget per step ({@code max-num-batched-tokens})
      * @param maxSeqs     the most sequences in the running batch ({@code max-num-seqs})
-     * @param decodeShare most of the TPOT target that a step of decodes may take in this engine (an SLO-aware
-     *                    composer's limit; 1.0 for one that only keeps steps within the target)
-     * @param margin      refuse when the prediction exceeds {@code margin x target} (1.0: exactly the target; lower
-     *                    refuses earlier, leaving room for prediction error)
+     * @param margin      refuse when the prediction exceeds {@code margin x target} (1.0: exactly the target)
+     * @param confidence  quantile of the measured prediction error added to the prediction, in [0.5, 1) (0.9: a
+     *                    request is admitted when it makes its target with about 90% probability); 0 adds none
+     * @param costAware   whether a request costlier than the average reserves its excess (see the class comment)
+     * @param outputRatio fraction of {@code maxTokens} a request is expected to generate, for its cost
+     * @param oneStepAhead whether the engine plans one step ahead (async scheduling): a longer lag before a request's
+     *                    first chunk
      */
-    public DeadlineFeasibility(int stepTokens, int maxSeqs, double decodeShare, double margin) {
+    public DeadlineFeasibility(int stepTokens, int maxSeqs, double margin, double confidence, boolean costAware,
+                               double outputRatio, boolean oneStepAhead) {
         if (stepTokens < 1 || maxSeqs < 1) {
             throw new IllegalArgumentException("stepTokens (" + stepTokens + ") and maxSeqs (" + maxSeqs
                     + ") must be positive");
         }
-        if (!(decodeShare > 0 && decodeShare <= 1)) {
-            throw new IllegalArgumentException("decodeShare must be in (0, 1], got " + decodeShare);
-        }
         if (!(margin > 0)) {
             throw new IllegalArgumentException("margin must be positive, got " + margin);
         }
+        if (!(confidence == 0 || (confidence >= 0.5 && confidence < 1))) {
+            throw new IllegalArgumentException("confidence must be 0 (none) or in [0.5, 1), got " + confidence);
+        }
+        if (!(outputRatio > 0 && outputRatio <= 1)) {
+            throw new IllegalArgumentException("outputRatio must be in (0, 1], got " + outputRatio);
+        }
         this.stepTokens = stepTokens;
         this.maxSeqs = maxSeqs;
-        this.decodeShare = decodeShare;
         this.margin = margin;
+        this.confidence = confidence;
+        this.costAware = costAware;
+        this.outputRatio = outputRatio;
+        this.lagSteps = oneStepAhead ? 1.5 : 0.5;
+    }
+
+    /** Prediction only: no confidence margin, no cost reservation, one step ahead. */
+    public DeadlineFeasibility(int stepTokens, int maxSeqs, double margin) {
+        this(stepTokens, maxSeqs, margin, 0, false, 1.0, true);
     }
 
     @Override
@@ -101,10 +133,8 @@ public final class DeadlineFeasibility implements AdmissionPolicy {
         if (ttft == Long.MAX_VALUE && deadline == Long.MAX_VALUE && tpot == Long.MAX_VALUE) {
             return null;
         }
-        CostModel cost = ctx.costModel();
-        StepShape shape = new StepShape();
         if (tpot != Long.MAX_VALUE) {
-            long alone = cost.stepNanos(shape.addDecode(r.promptLength()));
+            long alone = ctx.costModel().stepNanos(new StepShape().addDecode(r.promptLength()));
             if (alone > tpot) {
                 return Rejection.of(RejectionReason.DEADLINE_UNMEETABLE, "its TPOT target (" + ms(tpot)
                         + ") is below the time of a step that decodes it alone (" + ms(alone)
@@ -115,63 +145,109 @@ public final class DeadlineFeasibility implements AdmissionPolicy {
         if (target == Long.MAX_VALUE) {
             return null;
         }
-        int running = ctx.running();
-        int avgContext = running == 0 ? 0 : (int) Math.min(Integer.MAX_VALUE / 2,
-                ctx.kvUsage() * ctx.usableKvBlocks() * ctx.blockSize() / running);
-        shape.clear();
-        for (int i = 0; i < running; i++) {
-            shape.addDecode(Math.max(1, avgContext));
-        }
-        long stepLimit = tpot == Long.MAX_VALUE ? Long.MAX_VALUE : tpot;
-        int chunk = largestChunk(cost, shape, Math.max(1, stepTokens - running), stepLimit);
-        long stepNanos = cost.stepNanos(new StepShape().set(shape).addSequence(chunk, 0, 0, true));
-        long own = (long) Math.ceil((double) r.promptLength() / chunk) * stepNanos;
-        long ahead = Math.max(ctx.queuedTokens(), ctx.backlogTokens());
-        double measured = drainTokensPerNano;
-        double rate = measured > 0 ? measured : (double) chunk / stepNanos;
-        double prompt = meanPrompt > 0 ? meanPrompt : r.promptLength();
-        double output = meanOutput > 0 ? meanOutput : r.sampling().maxTokens();
-        int seats = seats(cost, tpot, (int) Math.min(Integer.MAX_VALUE / 2, prompt + output / 2));
-        if (running + ctx.queuedRequests() + 1 > seats) {
-            double seatRate = seats / (output * stepNanos) * prompt;
-            rate = Math.min(rate, seatRate);
-        }
-        long wait = ahead == 0 ? 0 : (long) (ahead / rate);
-        long predicted = wait + own;
-        if (predicted <= margin * target) {
+        Prediction p = predict(r, ctx);
+        long limit = (long) (margin * target);
+        if (p.ttftNanos() + p.marginNanos() + p.reserveNanos() <= limit) {
+            if (confidence > 0 && p.ttftNanos() + p.marginNanos() + p.reserveNanos() >= limit / 2) {
+                pending.put(r, new long[] {ctx.clock().nanoTime(), p.waitNanos(), target});
+            }
             return null;
         }
         String what = ttft <= deadline ? "TTFT target" : "deadline";
-        long over = (long) (predicted - margin * target);
+        long over = p.ttftNanos() + p.marginNanos() + p.reserveNanos() - limit;
+        String extra = (p.marginNanos() != 0 ? ", " + ms(p.marginNanos()) + " of measured prediction error" : "")
+                + (p.reserveNanos() > 0 ? ", and " + ms(p.reserveNanos()) + " kept for the requests after it, since"
+                + " it costs more than the average request" : "");
         return new Rejection(RejectionReason.DEADLINE_UNMEETABLE, "its first token is predicted after "
-                + ms(predicted) + ", past its " + what + " (" + ms(target) + "): " + ahead + " prompt tokens are ahead"
-                + " of it at about " + Math.round(rate * 1e9) + " tokens/s (" + ms(wait) + "), plus " + ms(own)
-                + " for its own " + r.promptLength() + "-token prompt; retry later, on another replica, or with a"
-                + " looser target", Duration.ofNanos(Math.max(1, over)));
+                + ms(p.ttftNanos()) + ", past its " + what + " (" + ms(target) + ") with the margins: "
+                + p.aheadTokens() + " prompt tokens are ahead of it at about "
+                + Math.round(p.tokensPerNano() * 1e9) + " tokens/s (" + ms(p.waitNanos()) + " with the scheduling"
+                + " lag), plus " + ms(p.ownNanos()) + " for its own " + r.promptLength() + "-token prompt" + extra
+                + "; retry later, on another replica, or with a looser target", Duration.ofNanos(Math.max(1, over)));
     }
 
-    /** The most decodes at {@code context} whose step fits {@code decodeShare x tpot} (max-num-seqs without one). */
-    private int seats(CostModel cost, long tpot, int context) {
-        if (tpot == Long.MAX_VALUE) {
-            return maxSeqs;
+    /**
+     * The predicted time to first token of a request if it were admitted now, and the margins the admission test
+     * adds to it (see the class comment).
+     *
+     * @param aheadTokens   prompt tokens ahead of it
+     * @param tokensPerNano the rate they are predicted to drain at
+     * @param waitNanos     predicted time until its first chunk runs (the drain plus the scheduling lag)
+     * @param ownNanos      the time of its own prefill
+     * @param marginNanos   the confidence margin (measured prediction error)
+     * @param reserveNanos  the time kept for later requests when it costs more than the average (0 if not)
+     */
+    public record Prediction(long aheadTokens, double tokensPerNano, long waitNanos, long ownNanos, long marginNanos,
+                             long reserveNanos) {
+        public long ttftNanos() {
+            return waitNanos + ownNanos;
         }
-        double limit = decodeShare * tpot;
-        StepShape shape = new StepShape();
-        int lo = 1;
-        int hi = maxSeqs;
-        while (lo < hi) {
-            int mid = (lo + hi + 1) >>> 1;
-            shape.clear();
-            for (int i = 0; i < mid; i++) {
-                shape.addDecode(context);
-            }
-            if (cost.stepNanos(shape) <= limit) {
-                lo = mid;
-            } else {
-                hi = mid - 1;
+    }
+
+    /** The prediction {@link #admit} compares with the request's target; also updates the arrival means. */
+    public Prediction predict(InferenceRequest r, AdmissionContext ctx) {
+        CostModel cost = ctx.costModel();
+        long tpot = r.slo().tpotNanos();
+        int running = Math.min(ctx.running(), maxSeqs);
+        int avgContext = running == 0 ? 1 : (int) Math.max(1, Math.min(Integer.MAX_VALUE / 2,
+                ctx.kvUsage() * ctx.usableKvBlocks() * ctx.blockSize() / running));
+        StepShape decodes = new StepShape();
+        for (int i = 0; i < running; i++) {
+            decodes.addDecode(avgContext);
+        }
+        long stepLimit = tpot == Long.MAX_VALUE ? Long.MAX_VALUE : tpot;
+        int chunk = largestChunk(cost, decodes, Math.max(1, stepTokens - running), stepLimit);
+        StepShape trial = new StepShape();
+        long stepNanos = cost.stepNanos(trial.set(decodes).addSequence(chunk, 0, 0, true));
+        long own = (long) Math.ceil((double) r.promptLength() / chunk) * stepNanos;
+        long ahead = Math.max(ctx.queuedTokens(), ctx.backlogTokens());
+        double measured = ctx.prefillTokensPerNano();
+        double rate = measured > 0 ? measured : (double) chunk / stepNanos;
+        long wait = (ahead == 0 ? 0 : (long) (ahead / rate)) + (long) (lagSteps * stepNanos);
+        long reserve = 0;
+        if (costAware) {
+            double expected = Math.ceil(outputRatio * r.sampling().maxTokens());
+            double meanPrompt = updateMean(meanPromptBits, r.promptLength());
+            double meanOutput = updateMean(meanOutputBits, expected);
+            long base = running == 0 ? 0 : cost.stepNanos(decodes);
+            long prefillAlone = cost.stepNanos(trial.set(decodes).addSequence(chunk, 0, 0, true)) - base;
+            double perToken = Math.max(1, (double) prefillAlone / chunk);
+            double k = seatNanos(cost, running, avgContext) / perToken;
+            double excess = (r.promptLength() - meanPrompt) + k * (expected - meanOutput);
+            reserve = excess <= 0 ? 0 : (long) (excess / rate);
+        }
+        return new Prediction(ahead, rate, wait, own, errorQuantileNanos, reserve);
+    }
+
+    /**
+     * The marginal step time of one more decode seat in a batch of {@code running} at {@code context}: the growth of
+     * the decode step per seat over the upper half of the batch (attention kernels grow in waves, so the step from one
+     * seat to the next says little).
+     */
+    private static double seatNanos(CostModel cost, int running, int context) {
+        int hi = Math.max(2, running);
+        int lo = hi / 2;
+        StepShape s = new StepShape();
+        for (int i = 0; i < lo; i++) {
+            s.addDecode(context);
+        }
+        long atLo = cost.stepNanos(s);
+        for (int i = lo; i < hi; i++) {
+            s.addDecode(context);
+        }
+        return Math.max(0, (double) (cost.stepNanos(s) - atLo) / (hi - lo));
+    }
+
+    /** Exponential mean over arrivals (lock-free; a lost update under contention only delays it by one sample). */
+    private static double updateMean(AtomicLong bits, double x) {
+        while (true) {
+            long old = bits.get();
+            double m = Double.longBitsToDouble(old);
+            double next = m < 0 ? x : m + MEAN_WEIGHT * (x - m);
+            if (bits.compareAndSet(old, Double.doubleToRawLongBits(next))) {
+                return m < 0 ? x : m;
             }
         }
-        return lo;
     }
 
     /** The largest prefill chunk (at most {@code max}) that keeps a step with {@code base} within {@code limit}. */
@@ -196,35 +272,37 @@ public final class DeadlineFeasibility implements AdmissionPolicy {
         return lo;
     }
 
-    /** The measured drain rate in prompt tokens per second, or 0 before there is a measurement. */
-    public double measuredTokensPerSecond() {
-        return drainTokensPerNano * 1e9;
+    /** The confidence margin now in use: the measured quantile of the start-time prediction error, nanoseconds. */
+    public long errorMarginNanos() {
+        return errorQuantileNanos;
+    }
+
+    @Override
+    public void release(InferenceRequest request, AdmissionContext ctx) {
+        pending.remove(request);
     }
 
     @Override
     public void onStarted(InferenceRequest r, AdmissionContext ctx) {
-        long now = ctx.clock().nanoTime();
-        double p = meanPrompt;
-        meanPrompt = p == 0 ? r.promptLength() : p + MEAN_WEIGHT * (r.promptLength() - p);
-        double o = meanOutput;
-        meanOutput = o == 0 ? r.sampling().maxTokens() : o + MEAN_WEIGHT * (r.sampling().maxTokens() - o);
-        // The engine published its waiting tokens after the last step; more than this request's own prompt means
-        // others were waiting too, so this start happened at the engine's pace rather than at the arrivals'.
-        if (ctx.backlogTokens() <= r.promptLength()) {
-            lastStartNanos = Long.MIN_VALUE;
+        long[] p = pending.remove(r);
+        if (p == null || confidence == 0) {
             return;
         }
-        if (lastStartNanos != Long.MIN_VALUE) {
-            long busy = Math.max(0, now - lastStartNanos);
-            double keep = Math.exp(-busy / DECAY_NANOS);
-            decayedTokens *= keep;
-            decayedBusyNanos = decayedBusyNanos * keep + busy;
-        }
-        lastStartNanos = now;
-        decayedTokens += r.promptLength();
-        if (decayedBusyNanos >= MIN_BUSY_NANOS) {
-            drainTokensPerNano = decayedTokens / decayedBusyNanos;
-        }
+        // A start past the target is a miss whatever its delay: censored there, so that the queue's late tier (or a
+        // stall) cannot blow the margin up beyond what it takes to be on time.
+        double error = Math.min(ctx.clock().nanoTime() - p[0], p[2]) - p[1];
+        errors[nextError] = error;
+        nextError = (nextError + 1) % SAMPLES;
+        numErrors = Math.min(SAMPLES, numErrors + 1);
+        System.arraycopy(errors, 0, scratch, 0, numErrors);
+        Arrays.sort(scratch, 0, numErrors);
+        double q = scratch[Math.min(numErrors - 1, (int) Math.floor(confidence * numErrors))];
+        errorQuantileNanos = (long) Math.max(0, q);
+    }
+
+    @Override
+    public void onEnded(InferenceRequest request, boolean started, AdmissionContext ctx) {
+        pending.remove(request);
     }
 
     private static String ms(long nanos) {

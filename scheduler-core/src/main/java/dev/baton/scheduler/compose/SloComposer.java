@@ -51,12 +51,15 @@ import java.util.Objects;
  *   queue (when the composer is given the queue) takes its place in that order: if it outranks a running prefill,
  *   the time its chunk needs is kept free for it, so a new urgent request does not wait behind a long, less urgent
  *   prompt that happened to start first.</li>
- *   <li><b>Admission</b> (the waiting queue's order: least slack first, hopeless requests last). A new request is
+ *   <li><b>Admission</b> (the waiting queue's order: earliest TTFT deadline first, hopeless requests last). A new request is
  *   admitted only if (a) the KV its whole life needs ({@code prompt + outputRatio x maxTokens}, summed over the batch)
  *   fits under {@code kvLimit} of the cache, so it will not later preempt the requests that run now; (b) the batch's
- *   future decode step -- every running request plus this one decoding at its mean context -- stays within
- *   {@code decodeShare x} the tightest TPOT target, leaving the rest of each step for prefill progress; and (c) some
- *   of its prompt fits in this step's time. The first refusal stops admission for the step (the queue's order is the
+ *   decode step it joins when its prefill completes -- the running requests still decoding by then (each holds its
+ *   seat for about {@code outputRatio x maxTokens} tokens), at their context then, plus this one at its mean
+ *   context -- stays within {@code decodeShare x} the tightest TPOT target, leaving the rest of each step for
+ *   prefill progress; or, failing that, the same step plus the prompt tokens that replace departing seats at steady
+ *   state (Little's law: a seat admits {@code prompt / output} prompt tokens per step) stays within {@code safety x}
+ *   the target; and (c) some of its prompt fits in this step's time. The first refusal stops admission for the step (the queue's order is the
  *   priority order, so a later request must not overtake an earlier one by being smaller).</li>
  * </ol>
  * Without any TPOT target the step is limited by the token budget only, and the composer behaves like vLLM's with
@@ -108,7 +111,10 @@ public final class SloComposer implements BatchComposer {
     private boolean sharesCounted;
 
     private final StepShape shape = new StepShape();
-    private final StepShape future = new StepShape();
+    private int[] memberContext = new int[64];
+    private int[] memberLeft = new int[64];
+    private double[] memberTurnover = new double[64];
+    private int numMembers;
     private final StepShape trial = new StepShape();
     private final StepShape reserve = new StepShape();
     private Sequence[] prefills = new Sequence[16];
@@ -148,7 +154,7 @@ public final class SloComposer implements BatchComposer {
     public int beginStep(long nowNanos, RunningBatch running, int defaultBudget) {
         long previousStep = shape.numSeqs() > 0 ? cost.stepNanos(shape) : 0;
         shape.clear();
-        future.clear();
+        numMembers = 0;
         numPrefills = 0;
         projectedKv = 0;
         pending = null;
@@ -167,7 +173,7 @@ public final class SloComposer implements BatchComposer {
         for (int i = 0; i < n; i++) {
             Sequence seq = running.get(i);
             projectedKv += lifetimeKv(seq);
-            future.addDecode(meanDecodeContext(seq));
+            joinSteady(seq, SarathiComposer.isDecode(seq) ? Math.max(1, seq.length()) : meanDecodeContext(seq));
             long tpot = seq.request().slo().tpotNanos();
             tightestTpot = Math.min(tightestTpot, tpot);
             if (SarathiComposer.isDecode(seq)) {
@@ -236,23 +242,46 @@ public final class SloComposer implements BatchComposer {
         if (projectedKv > 0 && projectedKv + lifetimeKv(seq) > kvLimitTokens) {
             return 0;
         }
-        long tpot = Math.min(tightestTpot, seq.request().slo().tpotNanos());
-        if (tpot != Long.MAX_VALUE && future.numSeqs() > 0) {
-            trial.set(future).addDecode(meanDecodeContext(seq));
-            if (overShare(seq)) {
-                for (int i = 0; i < reserveSeats; i++) {
-                    trial.addDecode(meanDecodeContext(seq));
-                }
-            }
-            if (cost.stepNanos(trial) > decodeShare * tpot) {
-                return 0;
-            }
-        }
         int x = fit(shape, wanted, computed, budgetLeft);
-        if (x > 0) {
-            pending = seq;
+        if (x <= 0) {
+            return 0;
         }
+        long tpot = Math.min(tightestTpot, seq.request().slo().tpotNanos());
+        if (tpot != Long.MAX_VALUE && numMembers > 0 && !seatFits(seq, computed, x, tpot)) {
+            return 0;
+        }
+        pending = seq;
         return x;
+    }
+
+    /**
+     * The decode-seat gate: whether the batch that {@code seq} joins when its prefill completes -- the members still
+     * decoding by then, plus it (and the reserved seats when its tenant holds its share) -- sustains its steady state
+     * within the TPOT target (see the class comment).
+     */
+    private boolean seatFits(Sequence seq, int computed, int chunk, long tpot) {
+        int steps = (seq.length() - computed + chunk - 1) / chunk;
+        int extra = 1 + (overShare(seq) ? reserveSeats : 0);
+        trial.clear();
+        double turnover = 0;
+        for (int i = 0; i < numMembers; i++) {
+            if (memberLeft[i] > steps) {
+                trial.addDecode(memberContext[i] + steps);
+                turnover += memberTurnover[i];
+            }
+        }
+        int context = meanDecodeContext(seq);
+        for (int i = 0; i < extra; i++) {
+            trial.addDecode(context);
+        }
+        if (cost.stepNanos(trial) <= decodeShare * tpot) {
+            return true;
+        }
+        int refill = (int) Math.min(Integer.MAX_VALUE / 2, Math.ceil(turnover + extra * turnover(seq)));
+        if (refill > 0) {
+            trial.addSequence(refill, 0, 0, true);
+        }
+        return cost.stepNanos(trial) <= safety * tpot;
     }
 
     @Override
@@ -260,7 +289,7 @@ public final class SloComposer implements BatchComposer {
         if (seq == pending) {
             shape.addSequence(tokens, context, drafts, context + tokens >= seq.length());
             projectedKv += lifetimeKv(seq);
-            future.addDecode(meanDecodeContext(seq));
+            joinSteady(seq, meanDecodeContext(seq));
             if (sharesCounted) {
                 runningByTenant.put(seq.tenant(), runningByTenant.getValue(seq.tenant()) + 1);
             }
@@ -354,6 +383,36 @@ public final class SloComposer implements BatchComposer {
     private long lifetimeKv(Sequence seq) {
         long tokens = seq.promptLength() + (long) Math.ceil(outputRatio * seq.maxTokens());
         return (tokens + blockSize - 1) / blockSize * blockSize;
+    }
+
+    /** Adds a running sequence to the steady-state shape: one decode at {@code context}, and its turnover. */
+    private void joinSteady(Sequence seq, int context) {
+        if (seq.request().slo().tpotNanos() == Long.MAX_VALUE) {
+            return;
+        }
+        if (numMembers == memberContext.length) {
+            int m = numMembers * 2;
+            memberContext = java.util.Arrays.copyOf(memberContext, m);
+            memberLeft = java.util.Arrays.copyOf(memberLeft, m);
+            memberTurnover = java.util.Arrays.copyOf(memberTurnover, m);
+        }
+        memberContext[numMembers] = context;
+        memberLeft[numMembers] = Math.max(0, expectedOutput(seq) - seq.numOutput());
+        memberTurnover[numMembers] = turnover(seq);
+        numMembers++;
+    }
+
+    /**
+     * Prompt tokens per step that replace {@code seq} in a batch at steady state: it holds its seat for about its
+     * expected output in steps, so by Little's law its seat admits {@code prompt / output} prompt tokens per step.
+     */
+    private double turnover(Sequence seq) {
+        return seq.promptLength() / (double) Math.max(1, expectedOutput(seq));
+    }
+
+    /** Tokens a sequence is expected to generate in all ({@code outputRatio x maxTokens}). */
+    private int expectedOutput(Sequence seq) {
+        return (int) Math.ceil(outputRatio * seq.maxTokens());
     }
 
     /** The context a sequence decodes at on average over the rest of its life. */

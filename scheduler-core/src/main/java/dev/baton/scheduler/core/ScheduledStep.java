@@ -20,6 +20,7 @@ public final class ScheduledStep {
     private int[] placeholders = new int[64];
     private int[] epoch = new int[64];
     private int numPrefillTokens;
+    private long prefillLeftTokens;
     private int numDecodeTokens;
     private int numNewSeqs;
     private int numPreemptions;
@@ -69,6 +70,14 @@ public final class ScheduledStep {
         return numPrefillTokens + numDecodeTokens;
     }
 
+    /**
+     * Prompt (or recompute) tokens still to compute after this step, waiting and running together: more than 0 means
+     * the step did not hold all the prefill work there was.
+     */
+    public long prefillLeftTokens() {
+        return prefillLeftTokens;
+    }
+
     /** Sequences scheduled for the first time (or resumed) in this step. */
     public int numNewSeqs() {
         return numNewSeqs;
@@ -92,6 +101,7 @@ public final class ScheduledStep {
         Arrays.fill(swappedOut, 0, numSwappedOut, null);
         numSeqs = 0;
         numPrefillTokens = numDecodeTokens = numNewSeqs = numPreemptions = numSwappedOut = 0;
+        prefillLeftTokens = 0;
         plan.clear(stepId);
     }
 
@@ -119,6 +129,10 @@ public final class ScheduledStep {
         }
         numSeqs = i + 1;
         return i;
+    }
+
+    void setPrefillLeftTokens(long tokens) {
+        prefillLeftTokens = tokens;
     }
 
     int validAfter(int i) {

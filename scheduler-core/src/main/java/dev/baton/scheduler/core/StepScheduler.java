@@ -99,6 +99,7 @@ public final class StepScheduler implements RunningBatch {
 
     private long stepCounter;
     private long queuedTokens;
+    private long runningPrefill;
     private long totalPreemptions;
     private long totalSwapPreemptions;
     private long totalRecomputedTokens;
@@ -303,7 +304,19 @@ public final class StepScheduler implements RunningBatch {
         }
 
         emit(out);
+        runningPrefill = runningPrefillTokens();
+        out.setPrefillLeftTokens(queuedTokens + runningPrefill);
         return out;
+    }
+
+    /** Prompt (or recompute) tokens the running sequences still have to compute after the planned step. */
+    private long runningPrefillTokens() {
+        long tokens = 0;
+        for (int i = 0; i < numRunning; i++) {
+            Sequence seq = running[i];
+            tokens += Math.max(0, seq.length() - 1 - seq.numComputed());
+        }
+        return tokens;
     }
 
     /** Tokens a running sequence wants this step, after caps; 0 or less means "nothing to do now". */
@@ -939,6 +952,14 @@ public final class StepScheduler implements RunningBatch {
     /** Sequences in the waiting queue (including preempted ones). */
     public int numWaiting() {
         return waiting.size();
+    }
+
+    /**
+     * Prompt tokens still to compute after the last planned step: the waiting sequences' (before prefix-cache hits)
+     * plus what running partial prefills have left. The work a new request's prefill queues behind.
+     */
+    public long prefillBacklogTokens() {
+        return queuedTokens + runningPrefill;
     }
 
     /** Tokens the waiting sequences still have to compute before their prefix-cache hits. */

@@ -275,7 +275,8 @@ public final class EngineCore implements SequenceListener {
             lastQueried = kvs.queriedTokens();
             lastHits = kvs.hitTokens();
         }
-        admission.publishLoad(running, usage, scheduler.queuedTokens());
+        admission.publishLoad(running, usage, scheduler.prefillBacklogTokens());
+        admission.recordPrefill(clock.nanoTime(), s.numPrefillTokens(), s.prefillLeftTokens() > 0);
         specMetrics.publish(scheduler.specDecodeStats(), metrics);
     }
 

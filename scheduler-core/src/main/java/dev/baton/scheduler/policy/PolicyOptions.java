@@ -19,6 +19,10 @@ import java.util.Objects;
  * @param queueTimeoutAction      all: what a queue timeout does (REJECT: end with QUEUE_TIMEOUT; DELAY: serve last)
  * @param earlyRejection          {@code slo}: refuse at the door requests predicted to miss their TTFT target
  * @param earlyRejectionMargin    {@code slo}: refuse when the prediction exceeds this fraction of the target
+ * @param earlyRejectionConfidence {@code slo}: quantile of the measured prediction error that early rejection adds to
+ *                                its prediction (0: none)
+ * @param costAwareAdmission      {@code slo}: a request costlier than the average reserves its excess in its TTFT
+ *                                budget (under a shortage the costliest are refused first)
  * @param memoryGuard             {@code slo}, {@code fair}: stop admitting over the KV watermark or while thrashing
  * @param kvHighWatermark         memory guard: KV usage that stops admission
  * @param kvLowWatermark          memory guard: KV usage that restarts it
@@ -42,7 +46,8 @@ import java.util.Objects;
 public record PolicyOptions(boolean priorityBands, Map<String, Double> tenantWeights, double defaultTenantWeight,
                             double inputTokenWeight, double outputTokenWeight, int sarathiTokenBudget,
                             QueueTimeoutAction queueTimeoutAction, boolean earlyRejection,
-                            double earlyRejectionMargin, boolean memoryGuard, double kvHighWatermark,
+                            double earlyRejectionMargin, double earlyRejectionConfidence,
+                            boolean costAwareAdmission, boolean memoryGuard, double kvHighWatermark,
                             double kvLowWatermark, int preemptionWindowSteps, int maxPreemptionsPerWindow,
                             double expectedOutputRatio, double decodeShare, int reserveSeats, double yieldSlack,
                             Map<String, TenantLimits> tenantLimits,
@@ -67,6 +72,10 @@ public record PolicyOptions(boolean priorityBands, Map<String, Double> tenantWei
         if (!(earlyRejectionMargin > 0)) {
             throw new IllegalArgumentException("the early-rejection margin must be positive, got "
                     + earlyRejectionMargin);
+        }
+        if (!(earlyRejectionConfidence == 0 || (earlyRejectionConfidence >= 0.5 && earlyRejectionConfidence < 1))) {
+            throw new IllegalArgumentException("the early-rejection confidence must be 0 (none) or in [0.5, 1), got "
+                    + earlyRejectionConfidence);
         }
         if (!(admissionKvHigh >= 0 && admissionKvHigh <= 1 && admissionKvLow >= 0
                 && admissionKvLow <= Math.max(admissionKvHigh, 0))) {
@@ -104,6 +113,8 @@ public record PolicyOptions(boolean priorityBands, Map<String, Double> tenantWei
         private QueueTimeoutAction queueTimeoutAction = QueueTimeoutAction.REJECT;
         private boolean earlyRejection = true;
         private double earlyRejectionMargin = 1.0;
+        private double earlyRejectionConfidence = 0.9;
+        private boolean costAwareAdmission = true;
         private boolean memoryGuard = true;
         private double kvHighWatermark = 0.95;
         private double kvLowWatermark = 0.85;
@@ -134,6 +145,8 @@ public record PolicyOptions(boolean priorityBands, Map<String, Double> tenantWei
             queueTimeoutAction = o.queueTimeoutAction;
             earlyRejection = o.earlyRejection;
             earlyRejectionMargin = o.earlyRejectionMargin;
+            earlyRejectionConfidence = o.earlyRejectionConfidence;
+            costAwareAdmission = o.costAwareAdmission;
             memoryGuard = o.memoryGuard;
             kvHighWatermark = o.kvHighWatermark;
             kvLowWatermark = o.kvLowWatermark;
@@ -192,6 +205,24 @@ public record PolicyOptions(boolean priorityBands, Map<String, Double> tenantWei
         public Builder earlyRejection(boolean on, double margin) {
             earlyRejection = on;
             earlyRejectionMargin = margin;
+            return this;
+        }
+
+        /**
+         * The quantile of its own measured error that early rejection adds to a prediction (default 0.9: a request is
+         * admitted when it makes its TTFT target with about 90% probability; 0: none).
+         */
+        public Builder earlyRejectionConfidence(double quantile) {
+            earlyRejectionConfidence = quantile;
+            return this;
+        }
+
+        /**
+         * Whether early rejection makes a request costlier than the average keep its excess free in its TTFT budget,
+         * so that under a shortage the costliest requests are refused first (default on).
+         */
+        public Builder costAwareAdmission(boolean on) {
+            costAwareAdmission = on;
             return this;
         }
 
@@ -257,8 +288,9 @@ public record PolicyOptions(boolean priorityBands, Map<String, Double> tenantWei
         public PolicyOptions build() {
             return new PolicyOptions(priorityBands, tenantWeights, defaultTenantWeight, inputTokenWeight,
                     outputTokenWeight, sarathiTokenBudget, queueTimeoutAction, earlyRejection, earlyRejectionMargin,
-                    memoryGuard, kvHighWatermark, kvLowWatermark, preemptionWindowSteps, maxPreemptionsPerWindow,
-                    expectedOutputRatio, decodeShare, reserveSeats, yieldSlack, tenantLimits, defaultTenantLimits, shedAbovePriority,
+                    earlyRejectionConfidence, costAwareAdmission, memoryGuard, kvHighWatermark, kvLowWatermark,
+                    preemptionWindowSteps, maxPreemptionsPerWindow, expectedOutputRatio, decodeShare, reserveSeats,
+                    yieldSlack, tenantLimits, defaultTenantLimits, shedAbovePriority,
                     shedQueueDepth, shedKvUsage, admissionKvHigh, admissionKvLow);
         }
     }

@@ -36,7 +36,7 @@ import java.util.function.BiFunction;
  *   <tr><td>{@code priority}</td><td>strict priority</td><td>vLLM v1's</td><td>lowest priority</td><td>-</td></tr>
  *   <tr><td>{@code sarathi}</td><td>FCFS</td><td>{@link SarathiComposer} (fixed stall-free budget)</td>
  *       <td>last admitted</td><td>-</td></tr>
- *   <tr><td>{@code slo}</td><td>{@link FlowQueue}: priority bands, least slack first, hopeless last</td>
+ *   <tr><td>{@code slo}</td><td>{@link FlowQueue}: priority bands, earliest TTFT deadline first, hopeless last</td>
  *       <td>{@link SloComposer} (EDF) in a {@link MemoryGuard}</td><td>lowest priority</td>
  *       <td>{@link DeadlineFeasibility}</td></tr>
  *   <tr><td>{@code fair}</td><td>{@link FlowQueue}: priority bands, VTC between tenants, FCFS within</td>
@@ -160,11 +160,12 @@ public final class SchedulingPolicies {
     private static SchedulingPolicy.Parts slo(EngineSetup setup, PolicyOptions o) {
         int budget = setup.config().maxNumBatchedTokens();
         FlowQueue q = FlowQueue.builder().priorityBands(o.priorityBands())
-                .order(QueueOrder.leastSlack(setup.costModel(), budget))
+                .order(QueueOrder.edf())
                 .onQueueTimeout(o.queueTimeoutAction()).build();
         BatchComposer c = guarded(setup, o, composer(setup, o).waitingQueue(q).build());
         AdmissionPolicy early = o.earlyRejection() ? new DeadlineFeasibility(budget, setup.config().maxNumSeqs(),
-                o.decodeShare(), o.earlyRejectionMargin()) : null;
+                o.earlyRejectionMargin(), o.earlyRejectionConfidence(), o.costAwareAdmission(),
+                o.expectedOutputRatio(), setup.config().asyncScheduling()) : null;
         return new SchedulingPolicy.Parts(q, c, VictimSelector.lowestPriority(), admission(setup, o, early));
     }
 

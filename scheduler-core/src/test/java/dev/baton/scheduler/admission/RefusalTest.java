@@ -200,7 +200,7 @@ class RefusalTest {
     @DisplayName("DEADLINE_UNMEETABLE: refused at once when the work ahead makes the TTFT target impossible")
     void deadline() {
         AdmissionContext ctx = context(100, 0);
-        DeadlineFeasibility p = new DeadlineFeasibility(2048, 256, 0.6, 1.0);
+        DeadlineFeasibility p = new DeadlineFeasibility(2048, 256, 1.0);
         InferenceRequest tight = req(1000).slo(SloTargets.of(Duration.ofMillis(500), null)).build();
         assertThat(p.admit(tight, ctx)).as("idle engine").isNull();
         ctx.publishLoad(32, 0.3, 200_000); // 200k prompt tokens waiting: seconds of prefill
