@@ -73,12 +73,35 @@ import java.util.Objects;
  * decodes in it: the heavy tenant still uses idle capacity (work-conserving up to the reserve), and a light tenant's
  * arrival finds a seat at once.
  *
+ * <h2>Latency isolation</h2>
+ * Fair shares of service do not keep a light tenant's time to first token: a heavy tenant that fills the batch makes
+ * every step long, and the light tenant's request waits for the step on the device and shares its own with a large
+ * batch. With {@link Builder#isolation} (the {@code fair} policy's default), while a tenant within its share of the
+ * demand and without a backlog has work in the engine, a tenant that exceeds its share is <em>throttled</em>: its
+ * prefill chunks fill at most the quantum of step time, it is admitted only while the batch's decode step with it
+ * fits the quantum, and its decodes take turns within the quantum (round robin) and sit out the steps that prefill for
+ * a protected tenant (a throttled decode that has waited a whole TPOT target since its last token is not held back
+ * again). Its prefills rank after every protected tenant's, and the fair queue defers it to them. Steps stay short
+ * while someone may arrive, and a protected request's prefill runs as if the heavy tenant were not there; the price
+ * is the heavy tenant's throughput while others are active. Between tenants that are both backlogged nothing is
+ * throttled, and VTC decides alone.
+ *
+ * <h2>Partial prefills</h2>
+ * With a limit on partial prefills ({@code max-num-partial-prefills}), a waiting head that outranks a running partial
+ * prefill takes its slot: the lower-ranked one pauses for the step instead of holding the more urgent request back.
+ *
  * <h2>Cost</h2>
  * {@link #beginStep} is one pass over the running batch plus, for each running prefill, a search of at most ~14 cost
  * evaluations; each admission adds one such search. Engine thread only; allocation-free once its scratch arrays have
  * grown to the batch.
  */
 public final class SloComposer implements BatchComposer {
+
+    /** A test of a tenant at a time. */
+    @FunctionalInterface
+    public interface TenantTest {
+        boolean test(String tenant, long nowNanos);
+    }
 
     /** The order in which running partial prefills receive chunks: lower rank first. */
     @FunctionalInterface
@@ -104,11 +127,22 @@ public final class SloComposer implements BatchComposer {
     private final double catchUp;
     private final double safety;
     private final int reserveSeats;
+    private final long quantum;
+    private boolean isolating;
     private final RequestQueue waiting;
     private final int maxNumSeqs;
+    private final int maxPartialPrefills;
     private final Object2IntHashMap<String> runningByTenant = new Object2IntHashMap<>(0);
     private RunningBatch batch;
     private boolean sharesCounted;
+    private final TenantTest exceeds;
+    private final TenantTest backlogged;
+    private long now;
+    private long composerStep;
+    private long[] deferMark = new long[64];
+    private Sequence[] deferred = new Sequence[16];
+    private int numDeferred;
+    private long deferRotation;
 
     private final StepShape shape = new StepShape();
     private int[] memberContext = new int[64];
@@ -137,8 +171,12 @@ public final class SloComposer implements BatchComposer {
         this.catchUp = b.catchUp;
         this.safety = b.safety;
         this.reserveSeats = b.reserveSeats;
+        this.quantum = b.quantum;
+        this.exceeds = b.exceeds;
+        this.backlogged = b.backlogged;
         this.waiting = b.waiting;
         this.maxNumSeqs = b.maxNumSeqs;
+        this.maxPartialPrefills = b.maxPartialPrefills == 0 ? Integer.MAX_VALUE : b.maxPartialPrefills;
     }
 
     /**
@@ -161,6 +199,7 @@ public final class SloComposer implements BatchComposer {
         tightestTpot = Long.MAX_VALUE;
         batch = running;
         sharesCounted = false;
+        now = nowNanos;
         long limit = Long.MAX_VALUE;
         int n = running.size();
         boolean inFlight = false;
@@ -169,6 +208,9 @@ public final class SloComposer implements BatchComposer {
         }
         // With one step ahead, this step starts when the one on the device ends.
         long ahead = inFlight ? previousStep : 0;
+        isolating = quantum > 0 && protectsSomeone();
+        composerStep++;
+        numDeferred = 0;
         int decodeTokens = 0;
         for (int i = 0; i < n; i++) {
             Sequence seq = running.get(i);
@@ -176,7 +218,10 @@ public final class SloComposer implements BatchComposer {
             joinSteady(seq, SarathiComposer.isDecode(seq) ? Math.max(1, seq.length()) : meanDecodeContext(seq));
             long tpot = seq.request().slo().tpotNanos();
             tightestTpot = Math.min(tightestTpot, tpot);
-            if (SarathiComposer.isDecode(seq)) {
+            if (SarathiComposer.isDecode(seq) && isolating && exceedsShare(seq.tenant())
+                    && (tpot == Long.MAX_VALUE || nowNanos - seq.lastTokenNanos() < tpot)) {
+                defer(seq); // a throttled tenant's decode: joins the step below, if the quantum has room
+            } else if (SarathiComposer.isDecode(seq)) {
                 int tokens = SarathiComposer.decodeTokens(seq);
                 shape.addSequence(tokens, seq.numComputed(), tokens - 1, true);
                 decodeTokens += tokens;
@@ -199,34 +244,97 @@ public final class SloComposer implements BatchComposer {
         }
         double headRank = head == null ? Double.POSITIVE_INFINITY : rank.rank(head);
         reserve.set(shape);
+        int partials = 0;
+        // A waiting head within its share will most likely start in this step: keep the throttled decodes out of it.
+        boolean protectedPrefill = isolating && head != null && !exceedsShare(head.tenant());
         for (int k = 0; k < numPrefills; k++) {
             Sequence seq = prefills[k];
             if (head != null && headRank < ranks[k]) {
-                int x = fit(reserve, head.length() - head.numComputed(), head.numComputed(), tokensLeft);
-                reserve.addSequence(x, head.numComputed(), 0, false);
-                tokensLeft -= x;
+                int left = head.length() - head.numComputed();
+                int x = fit(reserve, left, head.numComputed(), tokensLeft, limitFor(head));
+                if (x > 0 && (x >= left || partials < maxPartialPrefills) && headAdmissible(head, x)) {
+                    reserve.addSequence(x, head.numComputed(), 0, false);
+                    tokensLeft -= x;
+                    protectedPrefill |= !exceedsShare(head.tenant());
+                    if (x < left) {
+                        partials++; // it takes a partial-prefill slot: the lower-ranked ones may only finish
+                    }
+                }
                 head = null;
+            }
+            if (numDeferred > 0 && exceedsShare(seq.tenant())) {
+                // The throttled tenants' prefills rank last: their decodes go first (stall-free), then their chunks.
+                tokensLeft -= placeDeferred(protectedPrefill, tokensLeft);
             }
             int want = seq.length() - seq.numComputed();
             if (longPrefillThreshold > 0) {
                 want = Math.min(want, longPrefillThreshold);
             }
-            int x = fit(reserve, want, seq.numComputed(), tokensLeft);
+            int x = fit(reserve, want, seq.numComputed(), tokensLeft, limitFor(seq));
+            boolean samples = seq.numComputed() + x >= seq.length();
+            if (x > 0 && seq.numComputed() + x < seq.length() && partials >= maxPartialPrefills) {
+                x = 0; // pauses for a more urgent prefill that holds the slot
+            }
             allotted[k] = x;
             if (x > 0) {
-                boolean samples = seq.numComputed() + x >= seq.length();
                 shape.addSequence(x, seq.numComputed(), 0, samples);
                 reserve.addSequence(x, seq.numComputed(), 0, samples);
                 tokensLeft -= x;
+                protectedPrefill |= !exceedsShare(seq.tenant());
+                if (!samples) {
+                    partials++;
+                }
             }
         }
+        if (numDeferred > 0) {
+            placeDeferred(protectedPrefill, tokensLeft);
+        }
         return defaultBudget;
+    }
+
+    private void defer(Sequence seq) {
+        if (numDeferred == deferred.length) {
+            deferred = java.util.Arrays.copyOf(deferred, numDeferred * 2);
+        }
+        deferred[numDeferred++] = seq;
+    }
+
+    /**
+     * Puts the throttled tenants' decodes into the step while it stays within the quantum, starting where the last
+     * step stopped (round robin), none when a tenant that is not backlogged prefills in it; marks the rest to sit this
+     * step out. Returns the tokens placed.
+     */
+    private int placeDeferred(boolean protectedPrefill, int tokensLeft) {
+        int placed = 0;
+        int start = numDeferred == 0 ? 0 : (int) (deferRotation % numDeferred);
+        for (int j = 0; j < numDeferred; j++) {
+            Sequence seq = deferred[(start + j) % numDeferred];
+            int tokens = SarathiComposer.decodeTokens(seq);
+            boolean fits = !protectedPrefill && placed + tokens <= tokensLeft
+                    && cost.stepNanos(trial.set(shape).addSequence(tokens, seq.numComputed(), tokens - 1, true))
+                    <= quantum;
+            if (fits) {
+                shape.addSequence(tokens, seq.numComputed(), tokens - 1, true);
+                reserve.addSequence(tokens, seq.numComputed(), tokens - 1, true);
+                placed += tokens;
+            } else {
+                int slot = seq.slot();
+                if (slot >= deferMark.length) {
+                    deferMark = java.util.Arrays.copyOf(deferMark, Math.max(slot + 1, deferMark.length * 2));
+                }
+                deferMark[slot] = composerStep;
+                deferRotation++;
+            }
+        }
+        numDeferred = 0;
+        return placed;
     }
 
     @Override
     public int runningTokens(Sequence seq, int wanted, int budgetLeft) {
         if (SarathiComposer.isDecode(seq)) {
-            return wanted;
+            int slot = seq.slot();
+            return slot >= 0 && slot < deferMark.length && deferMark[slot] == composerStep ? 0 : wanted;
         }
         for (int k = 0; k < numPrefills; k++) {
             if (prefills[k] == seq) {
@@ -242,16 +350,25 @@ public final class SloComposer implements BatchComposer {
         if (projectedKv > 0 && projectedKv + lifetimeKv(seq) > kvLimitTokens) {
             return 0;
         }
-        int x = fit(shape, wanted, computed, budgetLeft);
+        int x = fit(shape, wanted, computed, budgetLeft, limitFor(seq));
         if (x <= 0) {
             return 0;
         }
-        long tpot = Math.min(tightestTpot, seq.request().slo().tpotNanos());
+        long tpot = seatLimit(seq);
         if (tpot != Long.MAX_VALUE && numMembers > 0 && !seatFits(seq, computed, x, tpot)) {
             return 0;
         }
         pending = seq;
         return x;
+    }
+
+    /** Whether the waiting head would pass admission with a chunk of {@code x} (KV and seats, as in admitTokens). */
+    private boolean headAdmissible(Sequence head, int x) {
+        if (projectedKv > 0 && projectedKv + lifetimeKv(head) > kvLimitTokens) {
+            return false;
+        }
+        long tpot = seatLimit(head);
+        return tpot == Long.MAX_VALUE || numMembers == 0 || seatFits(head, head.numComputed(), x, tpot);
     }
 
     /**
@@ -260,6 +377,18 @@ public final class SloComposer implements BatchComposer {
      * within the TPOT target (see the class comment).
      */
     private boolean seatFits(Sequence seq, int computed, int chunk, long tpot) {
+        if (throttles(seq.tenant())) {
+            // Held to the quantum: the whole batch's decode step with it (and the reserve), no departures counted.
+            trial.clear();
+            for (int i = 0; i < numMembers; i++) {
+                trial.addDecode(memberContext[i]);
+            }
+            int context = meanDecodeContext(seq);
+            for (int i = 0; i <= reserveSeats; i++) {
+                trial.addDecode(context);
+            }
+            return cost.stepNanos(trial) <= quantum;
+        }
         int steps = (seq.length() - computed + chunk - 1) / chunk;
         int extra = 1 + (overShare(seq) ? reserveSeats : 0);
         trial.clear();
@@ -290,12 +419,13 @@ public final class SloComposer implements BatchComposer {
             shape.addSequence(tokens, context, drafts, context + tokens >= seq.length());
             projectedKv += lifetimeKv(seq);
             joinSteady(seq, meanDecodeContext(seq));
-            if (sharesCounted) {
-                runningByTenant.put(seq.tenant(), runningByTenant.getValue(seq.tenant()) + 1);
-            }
             pending = null;
         }
+        if (sharesCounted) {
+            runningByTenant.put(seq.tenant(), runningByTenant.getValue(seq.tenant()) + 1);
+        }
     }
+
 
     /** The time limit of the step being composed ({@link Long#MAX_VALUE}: none), for inspection. */
     public long stepLimitNanos() {
@@ -321,6 +451,12 @@ public final class SloComposer implements BatchComposer {
         if (reserveSeats == 0 || batch == null) {
             return false;
         }
+        countShares();
+        int mine = runningByTenant.getValue(tenant);
+        return mine > 0 && (long) mine * runningByTenant.size() >= batch.size();
+    }
+
+    private void countShares() {
         if (!sharesCounted) {
             // Counted on demand (once per step and admission), not in every step's pass over the batch.
             runningByTenant.clear();
@@ -330,8 +466,39 @@ public final class SloComposer implements BatchComposer {
             }
             sharesCounted = true;
         }
-        int mine = runningByTenant.getValue(tenant);
-        return mine > 0 && (long) mine * runningByTenant.size() >= batch.size();
+    }
+
+    /** Whether {@code tenant} exceeds its share of the demand (isolation on), by the test given to the builder. */
+    public boolean exceedsShare(String tenant) {
+        return exceeds != null && exceeds.test(tenant, now);
+    }
+
+    /** Whether isolation is on and {@code tenant} is backlogged: its prefill and seats are held to the quantum. */
+    public boolean throttles(String tenant) {
+        return isolating && exceedsShare(tenant);
+    }
+
+    /** Whether a tenant that is not backlogged has a sequence running or the waiting head (isolation applies). */
+    private boolean protectsSomeone() {
+        Sequence head = waiting == null ? null : waiting.peek();
+        if (head != null && isProtected(head.tenant())) {
+            return true;
+        }
+        countShares();
+        for (var it = runningByTenant.keySet().iterator(); it.hasNext(); ) {
+            if (isProtected(it.next())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A tenant isolation protects: within its share of the demand and served without a backlog. A tenant whose own
+     * requests queue is past its max-min allocation too; between such tenants VTC alone decides, with its bound.
+     */
+    private boolean isProtected(String tenant) {
+        return !exceedsShare(tenant) && !backlogged.test(tenant, now);
     }
 
     /**
@@ -353,7 +520,7 @@ public final class SloComposer implements BatchComposer {
      * The largest chunk, at most {@code min(want, tokensLeft)}, that keeps the step within its time limit on top of
      * what is already in it; 0 if not even one token fits.
      */
-    private int fit(StepShape base, int want, int context, int tokensLeft) {
+    private int fit(StepShape base, int want, int context, int tokensLeft, long stepLimit) {
         int max = Math.min(want, tokensLeft);
         if (max <= 0) {
             return 0;
@@ -373,6 +540,17 @@ public final class SloComposer implements BatchComposer {
             }
         }
         return lo;
+    }
+
+    /** The step time {@code seq}'s prefill may fill: the quantum for a tenant at its share while others run. */
+    private long limitFor(Sequence seq) {
+        return isolating && exceedsShare(seq.tenant()) ? Math.min(stepLimit, quantum) : stepLimit;
+    }
+
+    /** The decode-step limit the seat gate holds {@code seq}'s batch to (the TPOT target, or the quantum). */
+    private long seatLimit(Sequence seq) {
+        long tpot = Math.min(tightestTpot, seq.request().slo().tpotNanos());
+        return isolating && exceedsShare(seq.tenant()) ? Math.min(tpot, quantum) : tpot;
     }
 
     private long costWith(StepShape base, int tokens, int context) {
@@ -461,8 +639,12 @@ public final class SloComposer implements BatchComposer {
         private double catchUp = 0.5;
         private double safety = 0.9;
         private int reserveSeats;
+        private long quantum;
+        private TenantTest exceeds;
+        private TenantTest backlogged;
         private RequestQueue waiting;
         private int maxNumSeqs = Integer.MAX_VALUE;
+        private int maxPartialPrefills;
 
         private Builder(CostModel cost, long kvCapacityTokens, int blockSize) {
             this.cost = Objects.requireNonNull(cost, "costModel");
@@ -483,6 +665,15 @@ public final class SloComposer implements BatchComposer {
         /** The engine's {@code max-num-seqs} (with a full batch the waiting head is not considered). */
         public Builder maxNumSeqs(int seqs) {
             this.maxNumSeqs = Math.max(1, seqs);
+            return this;
+        }
+
+        /**
+         * The engine's {@code max-num-partial-prefills} (0: no limit): a waiting head that outranks a running partial
+         * prefill takes its place in the limit, and the lower-ranked one pauses for the step.
+         */
+        public Builder maxPartialPrefills(int prefills) {
+            this.maxPartialPrefills = Math.max(0, prefills);
             return this;
         }
 
@@ -538,6 +729,25 @@ public final class SloComposer implements BatchComposer {
          * Decode seats kept free for tenants below their share of the batch (default 0: none). See the class
          * comment; {@code fair} uses it so that a light tenant's request never waits for a heavy tenant's to end.
          */
+        /**
+         * Latency isolation: while a tenant within its share (not {@code exceeds}) and not {@code backlogged} has work
+         * in the engine, a tenant that {@code exceeds} its share fills at most {@code quantumNanos} of a step with its decodes and prefill chunks (its decodes
+         * take turns, and sit out the steps that prefill for a tenant within its share), and is admitted only while the
+         * decode step of the batch stays within that time. A step on the device is then never long when another
+         * tenant's request arrives, and that request's prefill does not share its step with a large batch.
+         * {@code quantumNanos = 0}: off.
+         */
+        public Builder isolation(long quantumNanos, TenantTest exceeds, TenantTest backlogged) {
+            if (quantumNanos < 0) {
+                throw new IllegalArgumentException("quantum must not be negative, got " + quantumNanos);
+            }
+            this.quantum = quantumNanos;
+            this.exceeds = Objects.requireNonNull(exceeds, "exceeds");
+            this.backlogged = Objects.requireNonNull(backlogged, "backlogged");
+            return this;
+        }
+
+
         public Builder reserveSeats(int seats) {
             if (seats < 0) {
                 throw new IllegalArgumentException("reserveSeats must not be negative, got " + seats);

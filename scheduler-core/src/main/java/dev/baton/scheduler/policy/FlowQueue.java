@@ -61,6 +61,8 @@ public final class FlowQueue implements RequestQueue {
     private final boolean demoteLate;
     private final boolean delayOnTimeout;
     private final java.util.function.Predicate<String> yielding;
+    private final java.util.function.Predicate<String> deferred;
+    private final TenantDemand demand;
     private final double yieldSlack;
 
     private final Int2ObjectHashMap<Band> bandByPriority = new Int2ObjectHashMap<>();
@@ -80,6 +82,8 @@ public final class FlowQueue implements RequestQueue {
         this.demoteLate = b.demoteLate && b.order.keyIsDeadline();
         this.delayOnTimeout = b.timeoutAction == QueueTimeoutAction.DELAY;
         this.yielding = b.yielding;
+        this.deferred = b.deferred;
+        this.demand = b.demand;
         this.yieldSlack = b.yieldSlack;
     }
 
@@ -90,6 +94,21 @@ public final class FlowQueue implements RequestQueue {
     /** The tenants' counters, or {@code null} without fairness. */
     public VirtualTokenCounters counters() {
         return counters;
+    }
+
+    /**
+     * The arrival time of {@code tenant}'s oldest waiting request, by its flows' heads ({@link Long#MAX_VALUE} when it
+     * has none waiting). O(priority bands).
+     */
+    public long waitingSinceNanos(String tenant) {
+        long since = Long.MAX_VALUE;
+        for (int i = 0; i < numBands; i++) {
+            Flow f = bands[i].flowOf(tenant);
+            if (f != null && f.size > 0) {
+                since = Math.min(since, f.seqs[0].request().arrivalNanos());
+            }
+        }
+        return since;
     }
 
     // ================================================================== RequestQueue
@@ -213,7 +232,7 @@ public final class FlowQueue implements RequestQueue {
 
     @Override
     public void beforeStep(long nowNanos) {
-        if (yielding != null) {
+        if (yielding != null || deferred != null) {
             changed(); // who yields is decided anew every step
         }
         if (!demoteLate) {
@@ -284,6 +303,10 @@ public final class FlowQueue implements RequestQueue {
             VirtualTokenCounters.Account a = f.account;
             if (arrival) {
                 counters.arrived(a);
+                if (demand != null) {
+                    demand.record(seq.tenant(), seq.sampleIndex() == 0 ? seq.promptLength() : 0, seq.maxTokens(),
+                            seq.request().arrivalNanos());
+                }
             } else {
                 counters.joined(a);
             }
@@ -385,11 +408,18 @@ public final class FlowQueue implements RequestQueue {
             if (counters == null) {
                 return active[0];
             }
-            Flow min = active[0];
-            for (int i = 1; i < numActive; i++) {
-                if (before(active[i], min)) {
-                    min = active[i];
+            Flow min = null;
+            boolean minDeferred = false;
+            for (int i = 0; i < numActive; i++) {
+                Flow f = active[i];
+                boolean d = deferred != null && deferred.test(f.account.tenant);
+                if (min == null || (minDeferred && !d) || (d == minDeferred && before(f, min))) {
+                    min = f;
+                    minDeferred = d;
                 }
+            }
+            if (minDeferred) {
+                return min; // every waiting tenant is deferred: counters decide among them
             }
             if (yielding == null || !yielding.test(min.account.tenant)) {
                 return min;
@@ -401,7 +431,8 @@ public final class FlowQueue implements RequestQueue {
             for (int i = 0; i < numActive; i++) {
                 Flow f = active[i];
                 if (f != min && f.account.counter <= ceiling && (alt == null || before(f, alt))
-                        && !yielding.test(f.account.tenant)) {
+                        && !yielding.test(f.account.tenant)
+                        && (deferred == null || !deferred.test(f.account.tenant))) {
                     alt = f;
                 }
             }
@@ -558,6 +589,8 @@ public final class FlowQueue implements RequestQueue {
         private boolean demoteLate = true;
         private QueueTimeoutAction timeoutAction = QueueTimeoutAction.REJECT;
         private java.util.function.Predicate<String> yielding;
+        private java.util.function.Predicate<String> deferred;
+        private TenantDemand demand;
         private double yieldSlack;
 
         private Builder() {
@@ -587,6 +620,22 @@ public final class FlowQueue implements RequestQueue {
          * {@code SloComposer::holdsShare}, so that a tenant holding its share of the batch does not block, at the head
          * of the queue, a light tenant for whom seats are kept. Pure VTC (the default) has none.
          */
+        /**
+         * Tenants that are deferred: while one is, it is served only when no tenant that is not deferred has a request
+         * waiting, whatever the counters (a latency-isolation policy defers the backlogged tenants it throttles; among
+         * deferred tenants the counters decide as usual). Asked every step; {@code null}: none.
+         */
+        /** Records every arrival's demand (with fairness on), for a policy that asks who exceeds its share. */
+        public Builder demand(TenantDemand demand) {
+            this.demand = demand;
+            return this;
+        }
+
+        public Builder deferredTenants(java.util.function.Predicate<String> deferred) {
+            this.deferred = deferred;
+            return this;
+        }
+
         public Builder yieldingTenants(java.util.function.Predicate<String> yielding, double slack) {
             if (!(slack >= 0)) {
                 throw new IllegalArgumentException("the yield slack must be >= 0 (counter units), got " + slack);

@@ -34,6 +34,14 @@ import java.util.Objects;
  *                                (0: pure VTC)
  * @param yieldSlack              {@code fair}: how far above the smallest VTC counter a tenant below its share may be
  *                                and still go before one that holds its share (the fairness bound grows by this)
+ * @param isolationQuantum        {@code fair}: latency isolation -- the step time, in multiples of a one-sequence
+ *                                decode step on the device, that a tenant exceeding its share of the demand may fill
+ *                                while a tenant within its share has work (0: off)
+ * @param isolationBacklogNanos   {@code fair}: a tenant whose oldest waiting request has waited this long is backlogged
+ *                                (past its max-min allocation) and not protected by isolation (0: any waiting request)
+ * @param demandWindowNanos       {@code fair}: how far back arrivals count in each tenant's demand
+ * @param demandMargin            {@code fair}: a tenant exceeds its share when its fraction of the demand is more than
+ *                                this part of the way from its weighted share to all of it
  * @param tenantLimits            all: per-tenant quotas by tenant (rate limits, concurrency)
  * @param defaultTenantLimits     all: quotas of tenants not listed ({@link TenantLimits#UNLIMITED}: none)
  * @param shedAbovePriority       all: under saturation, refuse requests with a larger priority value
@@ -50,6 +58,8 @@ public record PolicyOptions(boolean priorityBands, Map<String, Double> tenantWei
                             boolean costAwareAdmission, boolean memoryGuard, double kvHighWatermark,
                             double kvLowWatermark, int preemptionWindowSteps, int maxPreemptionsPerWindow,
                             double expectedOutputRatio, double decodeShare, int reserveSeats, double yieldSlack,
+                            double isolationQuantum, long isolationBacklogNanos, long demandWindowNanos,
+                            double demandMargin,
                             Map<String, TenantLimits> tenantLimits,
                             TenantLimits defaultTenantLimits, int shedAbovePriority, long shedQueueDepth,
                             double shedKvUsage, double admissionKvHigh, double admissionKvLow) {
@@ -68,6 +78,18 @@ public record PolicyOptions(boolean priorityBands, Map<String, Double> tenantWei
         }
         if (reserveSeats < 0) {
             throw new IllegalArgumentException("reserveSeats must not be negative, got " + reserveSeats);
+        }
+        if (!(isolationQuantum >= 0 && isolationQuantum < Double.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException("the isolation quantum must be >= 0 decode steps (0: off), got "
+                    + isolationQuantum);
+        }
+        if (isolationBacklogNanos < 0) {
+            throw new IllegalArgumentException("the isolation backlog must not be negative, got "
+                    + isolationBacklogNanos + " ns");
+        }
+        if (demandWindowNanos <= 0 || !(demandMargin > 0 && demandMargin < 1)) {
+            throw new IllegalArgumentException("the demand window must be positive (got " + demandWindowNanos
+                    + " ns) and the demand margin in (0, 1) (got " + demandMargin + ")");
         }
         if (!(earlyRejectionMargin > 0)) {
             throw new IllegalArgumentException("the early-rejection margin must be positive, got "
@@ -124,6 +146,10 @@ public record PolicyOptions(boolean priorityBands, Map<String, Double> tenantWei
         private double decodeShare = 0.6;
         private int reserveSeats = 4;
         private double yieldSlack = 4096;
+        private double isolationQuantum = 2;
+        private long isolationBacklogNanos = 1_000_000_000L;
+        private long demandWindowNanos = 30_000_000_000L;
+        private double demandMargin = 0.5;
         private Map<String, TenantLimits> tenantLimits = new HashMap<>();
         private TenantLimits defaultTenantLimits = TenantLimits.UNLIMITED;
         private int shedAbovePriority = Integer.MAX_VALUE;
@@ -156,6 +182,10 @@ public record PolicyOptions(boolean priorityBands, Map<String, Double> tenantWei
             decodeShare = o.decodeShare;
             reserveSeats = o.reserveSeats;
             yieldSlack = o.yieldSlack;
+            isolationQuantum = o.isolationQuantum;
+            isolationBacklogNanos = o.isolationBacklogNanos;
+            demandWindowNanos = o.demandWindowNanos;
+            demandMargin = o.demandMargin;
             tenantLimits = new HashMap<>(o.tenantLimits);
             defaultTenantLimits = o.defaultTenantLimits;
             shedAbovePriority = o.shedAbovePriority;
@@ -258,6 +288,24 @@ public record PolicyOptions(boolean priorityBands, Map<String, Double> tenantWei
             return this;
         }
 
+        /**
+         * {@code fair}'s latency isolation (default 2 decode steps, 30 s, 0.5, 1 s): while a tenant within its share
+         * of the demand and without a backlog (no request waiting longer than {@code backlog}) has work in the engine, a tenant whose fraction of the demand (arrivals over {@code window}) is more
+         * than {@code margin} of the way from its weighted share to all of it fills at most {@code quantumSteps} one-sequence decode steps of
+         * device time per step -- its decodes take turns, it is admitted only while the batch's decode step fits, and
+         * it sits out the steps that prefill for the others -- so their time to first token stays close to what it is
+         * without it. It costs the heavy tenant throughput while others are active; {@code quantumSteps = 0} turns it
+         * off (pure VTC with seat reserve).
+         */
+        public Builder isolation(double quantumSteps, java.time.Duration window, double margin,
+                                 java.time.Duration backlog) {
+            isolationQuantum = quantumSteps;
+            isolationBacklogNanos = backlog.toNanos();
+            demandWindowNanos = window.toNanos();
+            demandMargin = margin;
+            return this;
+        }
+
         /** Quotas of one tenant. */
         public Builder tenantLimits(String tenant, TenantLimits limits) {
             tenantLimits.put(Objects.requireNonNull(tenant, "tenant"), Objects.requireNonNull(limits, "limits"));
@@ -290,7 +338,8 @@ public record PolicyOptions(boolean priorityBands, Map<String, Double> tenantWei
                     outputTokenWeight, sarathiTokenBudget, queueTimeoutAction, earlyRejection, earlyRejectionMargin,
                     earlyRejectionConfidence, costAwareAdmission, memoryGuard, kvHighWatermark, kvLowWatermark,
                     preemptionWindowSteps, maxPreemptionsPerWindow, expectedOutputRatio, decodeShare, reserveSeats,
-                    yieldSlack, tenantLimits, defaultTenantLimits, shedAbovePriority,
+                    yieldSlack, isolationQuantum, isolationBacklogNanos, demandWindowNanos, demandMargin, tenantLimits,
+                    defaultTenantLimits, shedAbovePriority,
                     shedQueueDepth, shedKvUsage, admissionKvHigh, admissionKvLow);
         }
     }

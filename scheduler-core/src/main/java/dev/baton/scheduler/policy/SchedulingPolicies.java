@@ -1,5 +1,6 @@
 package dev.baton.scheduler.policy;
 
+import dev.baton.accelerator.StepShape;
 import dev.baton.scheduler.EngineSetup;
 import dev.baton.scheduler.SchedulingPolicy;
 import dev.baton.scheduler.admission.AdmissionChain;
@@ -39,9 +40,11 @@ import java.util.function.BiFunction;
  *   <tr><td>{@code slo}</td><td>{@link FlowQueue}: priority bands, earliest TTFT deadline first, hopeless last</td>
  *       <td>{@link SloComposer} (EDF) in a {@link MemoryGuard}</td><td>lowest priority</td>
  *       <td>{@link DeadlineFeasibility}</td></tr>
- *   <tr><td>{@code fair}</td><td>{@link FlowQueue}: priority bands, VTC between tenants, FCFS within</td>
- *       <td>{@link SloComposer} ranking prefills by VTC counter, with seats reserved for light tenants, in a
- *       {@link MemoryGuard}</td>
+ *   <tr><td>{@code fair}</td><td>{@link FlowQueue}: priority bands, VTC between tenants, FCFS within; a tenant
+ *       exceeding its share of the demand ({@link TenantDemand}) is deferred while it is throttled</td>
+ *       <td>{@link SloComposer} ranking prefills by VTC counter (tenants within their share first), with seats
+ *       reserved for light tenants and latency isolation (the heavy tenant held to a quantum of step time while
+ *       others have work), in a {@link MemoryGuard}</td>
  *       <td>lowest priority</td><td>-</td></tr>
  * </table>
  * Every policy's admission is {@link BasicAdmission#shape()}, then the optional door controls of the
@@ -70,9 +73,9 @@ public final class SchedulingPolicies {
                 SchedulingPolicies::priority);
         register(SARATHI, "Sarathi-Serve: FCFS, stall-free batching with a fixed token budget",
                 SchedulingPolicies::sarathi);
-        register(SLO, "Baton SLO-aware: least-slack queue, cost-model-sized steps that keep TPOT, early rejection",
+        register(SLO, "Baton SLO-aware: earliest-deadline queue, cost-model-sized steps that keep TPOT, early rejection",
                 SchedulingPolicies::slo);
-        register(FAIR, "VTC fair sharing between tenants (weighted), SLO-aware steps", SchedulingPolicies::fair);
+        register(FAIR, "VTC fair sharing between tenants (weighted), SLO-aware steps, latency isolation from heavy tenants", SchedulingPolicies::fair);
     }
 
     private SchedulingPolicies() {
@@ -169,16 +172,37 @@ public final class SchedulingPolicies {
         return new SchedulingPolicy.Parts(q, c, VictimSelector.lowestPriority(), admission(setup, o, early));
     }
 
+    /** Added to the prefill rank of a tenant that exceeds its share: after every tenant within it. */
+    private static final double EXCEEDS_SHARE = 1e30;
+
     private static SchedulingPolicy.Parts fair(EngineSetup setup, PolicyOptions o) {
         VirtualTokenCounters vtc = new VirtualTokenCounters(o.tenantWeights(), o.defaultTenantWeight(),
                 o.inputTokenWeight(), o.outputTokenWeight());
-        // The composer decides who holds its share of the batch; the queue, built first, asks it through this cell.
+        boolean isolation = o.isolationQuantum() > 0;
+        TenantDemand demand = isolation ? new TenantDemand(vtc::weight, o.demandWindowNanos(), o.demandMargin(),
+                o.inputTokenWeight(), o.outputTokenWeight()) : null;
+        // The composer decides who holds its share of the batch and whom it throttles; the queue, built first, asks
+        // it through this cell.
         SloComposer[] composer = new SloComposer[1];
-        FlowQueue q = FlowQueue.builder().priorityBands(o.priorityBands()).fairness(vtc)
+        FlowQueue q = FlowQueue.builder().priorityBands(o.priorityBands()).fairness(vtc).demand(demand)
                 .yieldingTenants(o.reserveSeats() > 0 ? t -> composer[0].holdsShare(t) : null, o.yieldSlack())
+                .deferredTenants(isolation ? t -> composer[0].throttles(t) : null)
                 .onQueueTimeout(o.queueTimeoutAction()).build();
-        composer[0] = composer(setup, o).prefillRank(seq -> vtc.counter(seq.tenant())).waitingQueue(q)
-                .reserveSeats(o.reserveSeats()).build();
+        SloComposer.Builder b = composer(setup, o).waitingQueue(q).reserveSeats(o.reserveSeats());
+        if (isolation) {
+            long quantum = (long) (o.isolationQuantum() * setup.costModel().stepNanos(new StepShape().addDecode(1024)));
+            // Tenants within their share go first, then the least served.
+            long backlog = o.isolationBacklogNanos();
+            b.isolation(quantum, demand::exceedsShare, (t, now) -> {
+                long since = q.waitingSinceNanos(t);
+                return since != Long.MAX_VALUE && now - since >= backlog;
+            })
+                    .prefillRank(seq -> (composer[0].exceedsShare(seq.tenant()) ? EXCEEDS_SHARE : 0)
+                            + vtc.counter(seq.tenant()));
+        } else {
+            b.prefillRank(seq -> vtc.counter(seq.tenant()));
+        }
+        composer[0] = b.build();
         return new SchedulingPolicy.Parts(q, guarded(setup, o, composer[0]), VictimSelector.lowestPriority(),
                 admission(setup, o, null));
     }
@@ -193,6 +217,7 @@ public final class SchedulingPolicies {
         return SloComposer.builder(setup.costModel(), setup.kvCapacityTokens(), setup.blockSize())
                 .longPrefillThreshold(setup.config().longPrefillTokenThreshold())
                 .maxNumSeqs(setup.config().maxNumSeqs())
+                .maxPartialPrefills(setup.config().maxNumPartialPrefills())
                 .outputRatio(o.expectedOutputRatio())
                 .decodeShare(o.decodeShare());
     }
