@@ -559,7 +559,7 @@ public final class SloComposer implements BatchComposer {
 
     /** KV tokens a sequence will hold at its end (prompt plus expected output), rounded up to whole blocks. */
     private long lifetimeKv(Sequence seq) {
-        long tokens = seq.promptLength() + (long) Math.ceil(outputRatio * seq.maxTokens());
+        long tokens = seq.promptLength() + (long) expectedOutput(seq);
         return (tokens + blockSize - 1) / blockSize * blockSize;
     }
 
