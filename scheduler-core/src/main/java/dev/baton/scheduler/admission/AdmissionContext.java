@@ -38,6 +38,7 @@ public final class AdmissionContext {
 
     // Engine thread only: the prefill throughput measured over steps that left prompt work behind.
     private long lastStepEndNanos = Long.MIN_VALUE;
+    private boolean lastSaturated;
     private double decayedPrefillTokens;
     private double decayedBusyNanos;
     private volatile double prefillTokensPerNano;
@@ -159,13 +160,17 @@ public final class AdmissionContext {
      * {@code saturated} says whether prompt work was left when it was planned. Only such steps measure the engine's
      * prefill throughput: a step that held all the prompt work there was says nothing about how much more it could
      * have done. Steps that computed no prompt tokens while work waited (a batch whose decodes leave no room, an
-     * admission gate) count, at zero: that is the throughput a waiting request meets.
+     * admission gate) count, at zero: that is the throughput a waiting request meets. A step is timed from the end of
+     * the one before only when that one left prompt work too: otherwise the engine may have sat idle in between (it
+     * makes no steps without work), and the idle time would read as a stall.
      */
     public void recordPrefill(long nowNanos, int prefillTokens, boolean saturated) {
         long last = lastStepEndNanos;
+        boolean busyBefore = lastSaturated;
         lastStepEndNanos = nowNanos;
+        lastSaturated = saturated;
         long dt = nowNanos - last;
-        if (last == Long.MIN_VALUE || !saturated || dt <= 0) {
+        if (last == Long.MIN_VALUE || !saturated || !busyBefore || dt <= 0) {
             return;
         }
         double keep = Math.exp(-dt / PREFILL_DECAY_NANOS);

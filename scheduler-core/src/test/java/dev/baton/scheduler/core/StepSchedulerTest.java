@@ -91,6 +91,30 @@ class StepSchedulerTest {
     }
 
     @Test
+    @DisplayName("prefill backlog: the waiting prompts plus what running partial prefills have left, 0 once only "
+            + "decodes remain")
+    void prefillBacklog() {
+        SchedulerHarness h = SchedulerHarness.fcfs(b -> b.maxNumBatchedTokens(512));
+        h.addMany(3, 1000);
+        assertThat(h.scheduler.prefillBacklogTokens()).as("before any plan: the waiting prompts").isEqualTo(3000);
+        ScheduledStep s = h.schedule();
+        assertThat(tokens(s)).containsExactly(Map.entry("0", 512));
+        // Two waiting prompts and the rest of request 0's (whose last token is counted as its first decode's input).
+        assertThat(s.prefillLeftTokens()).isEqualTo(2000 + (1000 - 512 - 1));
+        assertThat(h.scheduler.prefillBacklogTokens()).isEqualTo(s.prefillLeftTokens());
+        h.output(s, Map.of());
+        for (int i = 0; i < 10 && s.prefillLeftTokens() > 0; i++) {
+            s = h.schedule();
+            h.outputAll(s, 7);
+        }
+        assertThat(s.prefillLeftTokens()).isZero();
+        ScheduledStep decodes = h.schedule();
+        assertThat(tokens(decodes)).isEqualTo(Map.of("0", 1, "1", 1, "2", 1));
+        assertThat(decodes.prefillLeftTokens()).as("decodes are not prefill work").isZero();
+        assertThat(h.scheduler.prefillBacklogTokens()).isZero();
+    }
+
+    @Test
     @DisplayName("swap preemption keeps the victim's KV on the host and resumes it without recomputation")
     void swapPreemption() {
         KvCacheConfig kv = KvCacheConfig.builder().numDeviceBlocks(11).numHostBlocks(20).blockSize(16)
