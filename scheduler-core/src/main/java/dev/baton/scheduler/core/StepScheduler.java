@@ -314,7 +314,10 @@ public final class StepScheduler implements RunningBatch {
         long tokens = 0;
         for (int i = 0; i < numRunning; i++) {
             Sequence seq = running[i];
-            tokens += Math.max(0, seq.length() - 1 - seq.numComputed());
+            // A fresh prompt computes every token (its last one samples the first output); a sequence with output
+            // recomputes up to its last token, which is the input of its next decode.
+            int end = seq.numOutput() > 0 ? seq.length() - 1 : seq.length();
+            tokens += Math.max(0, end - seq.numComputed());
         }
         return tokens;
     }

@@ -99,8 +99,8 @@ class StepSchedulerTest {
         assertThat(h.scheduler.prefillBacklogTokens()).as("before any plan: the waiting prompts").isEqualTo(3000);
         ScheduledStep s = h.schedule();
         assertThat(tokens(s)).containsExactly(Map.entry("0", 512));
-        // Two waiting prompts and the rest of request 0's (whose last token is counted as its first decode's input).
-        assertThat(s.prefillLeftTokens()).isEqualTo(2000 + (1000 - 512 - 1));
+        // Two waiting prompts and the rest of request 0's.
+        assertThat(s.prefillLeftTokens()).isEqualTo(2000 + (1000 - 512));
         assertThat(h.scheduler.prefillBacklogTokens()).isEqualTo(s.prefillLeftTokens());
         h.output(s, Map.of());
         for (int i = 0; i < 10 && s.prefillLeftTokens() > 0; i++) {
