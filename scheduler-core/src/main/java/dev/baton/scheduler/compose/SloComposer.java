@@ -245,8 +245,14 @@ public final class SloComposer implements BatchComposer {
         double headRank = head == null ? Double.POSITIVE_INFINITY : rank.rank(head);
         reserve.set(shape);
         int partials = 0;
-        // A waiting head within its share will most likely start in this step: keep the throttled decodes out of it.
-        boolean protectedPrefill = isolating && head != null && !exceedsShare(head.tenant());
+        // A waiting head within its share will most likely start in this step: keep the throttled decodes out of it --
+        // if it can start (a head that admission refuses would leave the step empty, and nothing would ever free its
+        // seat or its KV).
+        boolean protectedPrefill = false;
+        if (isolating && head != null && !exceedsShare(head.tenant())) {
+            int x = fit(reserve, head.length() - head.numComputed(), head.numComputed(), tokensLeft, limitFor(head));
+            protectedPrefill = x > 0 && headAdmissible(head, x);
+        }
         for (int k = 0; k < numPrefills; k++) {
             Sequence seq = prefills[k];
             if (head != null && headRank < ranks[k]) {
@@ -310,9 +316,10 @@ public final class SloComposer implements BatchComposer {
         for (int j = 0; j < numDeferred; j++) {
             Sequence seq = deferred[(start + j) % numDeferred];
             int tokens = SarathiComposer.decodeTokens(seq);
+            // (An otherwise empty step takes one even past the quantum: a step with nothing in it frees nothing.)
             boolean fits = !protectedPrefill && placed + tokens <= tokensLeft
-                    && cost.stepNanos(trial.set(shape).addSequence(tokens, seq.numComputed(), tokens - 1, true))
-                    <= quantum;
+                    && (shape.numSeqs() == 0 || cost.stepNanos(trial.set(shape).addSequence(tokens,
+                            seq.numComputed(), tokens - 1, true)) <= quantum);
             if (fits) {
                 shape.addSequence(tokens, seq.numComputed(), tokens - 1, true);
                 reserve.addSequence(tokens, seq.numComputed(), tokens - 1, true);
@@ -355,7 +362,8 @@ public final class SloComposer implements BatchComposer {
             return 0;
         }
         long tpot = seatLimit(seq);
-        if (tpot != Long.MAX_VALUE && numMembers > 0 && !seatFits(seq, computed, x, tpot)) {
+        if (tpot != Long.MAX_VALUE && (numMembers > 0 || throttles(seq.tenant()))
+                && !seatFits(seq, computed, x, tpot)) {
             return 0;
         }
         pending = seq;
@@ -368,7 +376,8 @@ public final class SloComposer implements BatchComposer {
             return false;
         }
         long tpot = seatLimit(head);
-        return tpot == Long.MAX_VALUE || numMembers == 0 || seatFits(head, head.numComputed(), x, tpot);
+        return tpot == Long.MAX_VALUE || (numMembers == 0 && !throttles(head.tenant()))
+                || seatFits(head, head.numComputed(), x, tpot);
     }
 
     /**
@@ -378,10 +387,12 @@ public final class SloComposer implements BatchComposer {
      */
     private boolean seatFits(Sequence seq, int computed, int chunk, long tpot) {
         if (throttles(seq.tenant())) {
-            // Held to the quantum: the whole batch's decode step with it (and the reserve), no departures counted.
+            // Held to the quantum: the whole batch's decode step with it (and the reserve), no departures counted --
+            // every running sequence, also those without a TPOT target (which are not steady-state members).
             trial.clear();
-            for (int i = 0; i < numMembers; i++) {
-                trial.addDecode(memberContext[i]);
+            for (int i = 0; i < batch.size(); i++) {
+                Sequence m = batch.get(i);
+                trial.addDecode(SarathiComposer.isDecode(m) ? Math.max(1, m.length()) : meanDecodeContext(m));
             }
             int context = meanDecodeContext(seq);
             for (int i = 0; i <= reserveSeats; i++) {
@@ -419,10 +430,11 @@ public final class SloComposer implements BatchComposer {
             shape.addSequence(tokens, context, drafts, context + tokens >= seq.length());
             projectedKv += lifetimeKv(seq);
             joinSteady(seq, meanDecodeContext(seq));
+            if (sharesCounted) {
+                // A new member of the batch; the running ones were counted already.
+                runningByTenant.put(seq.tenant(), runningByTenant.getValue(seq.tenant()) + 1);
+            }
             pending = null;
-        }
-        if (sharesCounted) {
-            runningByTenant.put(seq.tenant(), runningByTenant.getValue(seq.tenant()) + 1);
         }
     }
 
