@@ -51,16 +51,17 @@ import java.util.Objects;
  *   queue (when the composer is given the queue) takes its place in that order: if it outranks a running prefill,
  *   the time its chunk needs is kept free for it, so a new urgent request does not wait behind a long, less urgent
  *   prompt that happened to start first.</li>
- *   <li><b>Admission</b> (the waiting queue's order: earliest TTFT deadline first, hopeless requests last). A new request is
- *   admitted only if (a) the KV its whole life needs ({@code prompt + outputRatio x maxTokens}, summed over the batch)
+ *   <li><b>Admission</b> (the waiting queue's order: earliest TTFT deadline first, hopeless requests last). A new
+ *   request is admitted only if (a) the KV its whole life needs ({@code prompt + outputRatio x maxTokens}, summed over the batch)
  *   fits under {@code kvLimit} of the cache, so it will not later preempt the requests that run now; (b) the batch's
  *   decode step it joins when its prefill completes -- the running requests still decoding by then (each holds its
  *   seat for about {@code outputRatio x maxTokens} tokens), at their context then, plus this one at its mean
  *   context -- stays within {@code decodeShare x} the tightest TPOT target, leaving the rest of each step for
  *   prefill progress; or, failing that, the same step plus the prompt tokens that replace departing seats at steady
  *   state (Little's law: a seat admits {@code prompt / output} prompt tokens per step) stays within {@code safety x}
- *   the target; and (c) some of its prompt fits in this step's time. The first refusal stops admission for the step (the queue's order is the
- *   priority order, so a later request must not overtake an earlier one by being smaller).</li>
+ *   the target; and (c) some of its prompt fits in this step's time. The first refusal stops admission for the step
+ *   (the queue's order is the priority order, so a later request must not overtake an earlier one by being
+ *   smaller).</li>
  * </ol>
  * Without any TPOT target the step is limited by the token budget only, and the composer behaves like vLLM's with
  * decodes reserved first and running prefills in urgency order.
@@ -257,7 +258,8 @@ public final class SloComposer implements BatchComposer {
             Sequence seq = prefills[k];
             if (head != null && headRank < ranks[k]) {
                 int left = head.length() - head.numComputed();
-                int x = fit(reserve, left, head.numComputed(), tokensLeft, limitFor(head));
+                int want = longPrefillThreshold > 0 ? Math.min(left, longPrefillThreshold) : left;
+                int x = fit(reserve, want, head.numComputed(), tokensLeft, limitFor(head));
                 if (x > 0 && (x >= left || partials < maxPartialPrefills) && headAdmissible(head, x)) {
                     reserve.addSequence(x, head.numComputed(), 0, false);
                     tokensLeft -= x;
@@ -509,7 +511,7 @@ public final class SloComposer implements BatchComposer {
      * A tenant isolation protects: within its share of the demand and served without a backlog. A tenant whose own
      * requests queue is past its max-min allocation too; between such tenants VTC alone decides, with its bound.
      */
-    private boolean isProtected(String tenant) {
+    public boolean isProtected(String tenant) {
         return !exceedsShare(tenant) && !backlogged.test(tenant, now);
     }
 
@@ -738,16 +740,13 @@ public final class SloComposer implements BatchComposer {
         }
 
         /**
-         * Decode seats kept free for tenants below their share of the batch (default 0: none). See the class
-         * comment; {@code fair} uses it so that a light tenant's request never waits for a heavy tenant's to end.
-         */
-        /**
-         * Latency isolation: while a tenant within its share (not {@code exceeds}) and not {@code backlogged} has work
-         * in the engine, a tenant that {@code exceeds} its share fills at most {@code quantumNanos} of a step with its decodes and prefill chunks (its decodes
-         * take turns, and sit out the steps that prefill for a tenant within its share), and is admitted only while the
-         * decode step of the batch stays within that time. A step on the device is then never long when another
-         * tenant's request arrives, and that request's prefill does not share its step with a large batch.
-         * {@code quantumNanos = 0}: off.
+         * Latency isolation: while a tenant within its share of the demand (not {@code exceeds}) and without a backlog
+         * (not {@code backlogged}) is running or waiting, a tenant that {@code exceeds} its share is throttled: it
+         * fills at most {@code quantumNanos} of a step with its decodes (which take turns, and sit out the steps that
+         * prefill for a protected tenant) and its prefill chunks, and is admitted only while the decode step of the
+         * batch stays within that time. While a protected tenant has work, steps are then short when its next request
+         * arrives, and that request's prefill does not share its step with a large batch; a protected tenant that
+         * returns after being idle may still meet one long step. {@code quantumNanos = 0}: off.
          */
         public Builder isolation(long quantumNanos, TenantTest exceeds, TenantTest backlogged) {
             if (quantumNanos < 0) {
@@ -759,7 +758,10 @@ public final class SloComposer implements BatchComposer {
             return this;
         }
 
-
+        /**
+         * Decode seats kept free for tenants below their share of the batch (default 0: none). See the class
+         * comment; {@code fair} uses it so that a light tenant's request never waits for a heavy tenant's to end.
+         */
         public Builder reserveSeats(int seats) {
             if (seats < 0) {
                 throw new IllegalArgumentException("reserveSeats must not be negative, got " + seats);

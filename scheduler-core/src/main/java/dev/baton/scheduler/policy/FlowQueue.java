@@ -62,6 +62,7 @@ public final class FlowQueue implements RequestQueue {
     private final boolean delayOnTimeout;
     private final java.util.function.Predicate<String> yielding;
     private final java.util.function.Predicate<String> deferred;
+    private final java.util.function.Predicate<String> protects;
     private final TenantDemand demand;
     private final double yieldSlack;
 
@@ -83,6 +84,7 @@ public final class FlowQueue implements RequestQueue {
         this.delayOnTimeout = b.timeoutAction == QueueTimeoutAction.DELAY;
         this.yielding = b.yielding;
         this.deferred = b.deferred;
+        this.protects = b.protects;
         this.demand = b.demand;
         this.yieldSlack = b.yieldSlack;
     }
@@ -408,18 +410,24 @@ public final class FlowQueue implements RequestQueue {
             if (counters == null) {
                 return active[0];
             }
-            Flow min = null;
-            boolean minDeferred = false;
-            for (int i = 0; i < numActive; i++) {
-                Flow f = active[i];
-                boolean d = deferred != null && deferred.test(f.account.tenant);
-                if (min == null || (minDeferred && !d) || (d == minDeferred && before(f, min))) {
-                    min = f;
-                    minDeferred = d;
+            Flow min = active[0];
+            for (int i = 1; i < numActive; i++) {
+                if (before(active[i], min)) {
+                    min = active[i];
                 }
             }
-            if (minDeferred) {
-                return min; // every waiting tenant is deferred: counters decide among them
+            if (deferred != null && deferred.test(min.account.tenant)) {
+                // The smallest counter defers to a protected tenant, whatever the counters.
+                Flow first = null;
+                for (int i = 0; i < numActive; i++) {
+                    Flow f = active[i];
+                    if (f != min && (first == null || before(f, first)) && protects.test(f.account.tenant)) {
+                        first = f;
+                    }
+                }
+                if (first != null) {
+                    return first;
+                }
             }
             if (yielding == null || !yielding.test(min.account.tenant)) {
                 return min;
@@ -590,6 +598,7 @@ public final class FlowQueue implements RequestQueue {
         private QueueTimeoutAction timeoutAction = QueueTimeoutAction.REJECT;
         private java.util.function.Predicate<String> yielding;
         private java.util.function.Predicate<String> deferred;
+        private java.util.function.Predicate<String> protects;
         private TenantDemand demand;
         private double yieldSlack;
 
@@ -614,28 +623,35 @@ public final class FlowQueue implements RequestQueue {
             return this;
         }
 
-        /**
-         * Tenants that yield: when the tenant with the smallest counter is one of them, a tenant that is not, with a
-         * counter at most {@code slack} above it, goes first. The {@code fair} policy passes
-         * {@code SloComposer::holdsShare}, so that a tenant holding its share of the batch does not block, at the head
-         * of the queue, a light tenant for whom seats are kept. Pure VTC (the default) has none.
-         */
-        /**
-         * Tenants that are deferred: while one is, it is served only when no tenant that is not deferred has a request
-         * waiting, whatever the counters (a latency-isolation policy defers the backlogged tenants it throttles; among
-         * deferred tenants the counters decide as usual). Asked every step; {@code null}: none.
-         */
         /** Records every arrival's demand (with fairness on), for a policy that asks who exceeds its share. */
         public Builder demand(TenantDemand demand) {
             this.demand = demand;
             return this;
         }
 
-        public Builder deferredTenants(java.util.function.Predicate<String> deferred) {
+        /**
+         * Deferred and protected tenants (latency isolation): when the tenant with the smallest counter is
+         * {@code deferred}, the protected tenant with the smallest counter that has a request waiting goes first,
+         * whatever the counters; a deferred tenant is never the one a yielding tenant yields to. Both are asked every
+         * step ({@code null}: none). The {@code fair} policy defers tenants that exceed their share of the demand and
+         * protects tenants within it that have no backlog.
+         */
+        public Builder deferredTenants(java.util.function.Predicate<String> deferred,
+                                       java.util.function.Predicate<String> protects) {
+            if ((deferred == null) != (protects == null)) {
+                throw new IllegalArgumentException("give both the deferred and the protected tenants, or neither");
+            }
             this.deferred = deferred;
+            this.protects = protects;
             return this;
         }
 
+        /**
+         * Tenants that yield: when the tenant with the smallest counter is one of them, a tenant that is not, with a
+         * counter at most {@code slack} above it, goes first. The {@code fair} policy passes
+         * {@code SloComposer::holdsShare}, so that a tenant holding its share of the batch does not block, at the head
+         * of the queue, a light tenant for whom seats are kept. Pure VTC (the default) has none.
+         */
         public Builder yieldingTenants(java.util.function.Predicate<String> yielding, double slack) {
             if (!(slack >= 0)) {
                 throw new IllegalArgumentException("the yield slack must be >= 0 (counter units), got " + slack);

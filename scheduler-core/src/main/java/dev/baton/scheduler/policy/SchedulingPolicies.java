@@ -75,7 +75,8 @@ public final class SchedulingPolicies {
                 SchedulingPolicies::sarathi);
         register(SLO, "Baton SLO-aware: earliest-deadline queue, cost-model-sized steps that keep TPOT, early rejection",
                 SchedulingPolicies::slo);
-        register(FAIR, "VTC fair sharing between tenants (weighted), SLO-aware steps, latency isolation from heavy tenants", SchedulingPolicies::fair);
+        register(FAIR, "VTC fair sharing between tenants (weighted), SLO-aware steps, latency isolation from heavy"
+                + " tenants", SchedulingPolicies::fair);
     }
 
     private SchedulingPolicies() {
@@ -186,7 +187,8 @@ public final class SchedulingPolicies {
         SloComposer[] composer = new SloComposer[1];
         FlowQueue q = FlowQueue.builder().priorityBands(o.priorityBands()).fairness(vtc).demand(demand)
                 .yieldingTenants(o.reserveSeats() > 0 ? t -> composer[0].holdsShare(t) : null, o.yieldSlack())
-                .deferredTenants(isolation ? t -> composer[0].throttles(t) : null)
+                .deferredTenants(isolation ? t -> composer[0].exceedsShare(t) : null,
+                        isolation ? t -> composer[0].isProtected(t) : null)
                 .onQueueTimeout(o.queueTimeoutAction()).build();
         SloComposer.Builder b = composer(setup, o).waitingQueue(q).reserveSeats(o.reserveSeats());
         if (isolation) {

@@ -7,16 +7,19 @@ import java.util.function.ToDoubleFunction;
  * Each tenant's recent demand -- the work its requests ask for as they arrive, {@code w_in x prompt + w_out x max
  * tokens}, decayed exponentially over a window -- and whether it asks for clearly more than its weighted share of all
  * the demand: its fraction {@code f_t = demand_t / sum demand} is past {@code margin} of the way from its share
- * {@code s_t = w_t / sum w} (over the tenants with a demand) to all of it, {@code f_t > s_t + margin x (1 - s_t)}. This is the
- * max-min-fairness split between tenants that are within their share (served whatever they ask) and tenants that exceed
- * it (which get what is left); it is measured on arrivals, not on service, so a tenant that is throttled does not seem
- * smaller for it. A single tenant never exceeds its share.
+ * {@code s_t = w_t / sum w} (over the tenants with a demand) to all of it, {@code f_t > s_t + margin x (1 - s_t)}.
+ * This is the max-min-fairness split between tenants that are within their share (served whatever they ask) and
+ * tenants that exceed it (which get what is left); it is measured on arrivals, not on service, so a tenant that is
+ * throttled does not seem smaller for it. A single tenant never exceeds its share.
  *
  * <p>Engine thread only (arrivals are recorded when the engine moves them into its queue). {@link #exceedsShare} costs a
  * map lookup; who exceeds is recomputed once per distinct {@code now} (O(tenants)).
  */
 public final class TenantDemand {
-    /** A tenant with less than this fraction of the demand is not counted among the tenants with a demand. */
+    /**
+     * A tenant with less than this fraction of the demand is not counted among the tenants with a demand (so that many
+     * tiny tenants do not shrink everyone's share) -- unless a single tenant holds all the rest.
+     */
     static final double ACTIVE_FRACTION = 0.01;
     /** A tenant whose fraction fell below this is forgotten (its demand counts as 0 again). */
     static final double FORGOTTEN_FRACTION = 1e-9;
@@ -97,6 +100,8 @@ public final class TenantDemand {
     private void reshare(long nowNanos) {
         double activeWeight = 0;
         int activeTenants = 0;
+        double smallWeight = 0;
+        int smallTenants = 0;
         for (var it = demand.entrySet().iterator(); it.hasNext(); ) {
             var e = it.next();
             double g = fraction(e.getKey(), nowNanos);
@@ -105,11 +110,20 @@ public final class TenantDemand {
                 activeTenants++;
             } else if (g < FORGOTTEN_FRACTION) {
                 it.remove(); // gone quiet for many windows
+            } else {
+                smallWeight += weight.applyAsDouble(e.getKey());
+                smallTenants++;
             }
+        }
+        if (activeTenants == 1 && smallTenants > 0) {
+            // One tenant holds 99% or more and others still ask for something: they count, or it could never exceed.
+            activeWeight += smallWeight;
+            activeTenants += smallTenants;
         }
         for (var e : demand.entrySet()) {
             double share = activeWeight <= 0 ? 1 : weight.applyAsDouble(e.getKey()) / activeWeight;
-            e.getValue()[2] = activeTenants > 1 && fraction(e.getKey(), nowNanos) > share + margin * (1 - share) ? 1 : 0;
+            double f = fraction(e.getKey(), nowNanos);
+            e.getValue()[2] = activeTenants > 1 && f > share + margin * (1 - share) ? 1 : 0;
         }
         sharesAt = nowNanos;
     }

@@ -33,7 +33,8 @@ class FlowQueueDeferralTest {
     void deferredWaitsForTheOthers() {
         VirtualTokenCounters vtc = VirtualTokenCounters.equalWeights();
         Set<String> deferred = new HashSet<>();
-        FlowQueue q = FlowQueue.builder().fairness(vtc).deferredTenants(deferred::contains).build();
+        FlowQueue q = FlowQueue.builder().fairness(vtc).deferredTenants(deferred::contains, t -> !deferred.contains(t))
+                .build();
         Sequence heavy1 = seqs.seq("heavy", 100);
         Sequence heavy2 = seqs.seq("heavy", 100);
         Sequence light1 = seqs.seq("light", 100);
@@ -60,11 +61,31 @@ class FlowQueueDeferralTest {
     }
 
     @Test
+    @DisplayName("a deferred tenant gives way only to a protected one: a backlogged tenant within its share competes by counter")
+    void defersOnlyToProtected() {
+        VirtualTokenCounters vtc = VirtualTokenCounters.equalWeights();
+        Set<String> protectedTenants = new HashSet<>();
+        FlowQueue q = FlowQueue.builder().fairness(vtc)
+                .deferredTenants(t -> t.equals("heavy"), protectedTenants::contains).build();
+        Sequence heavy = seqs.seq("heavy", 100);
+        Sequence light = seqs.seq("light", 100);
+        q.add(heavy);
+        q.add(light);
+        q.onOutput(light, 1000);
+        q.beforeStep(0);
+        assertThat(q.peek()).as("light is not protected (backlogged): VTC decides").isSameAs(heavy);
+        protectedTenants.add("light");
+        q.beforeStep(1);
+        assertThat(q.peek()).as("light is protected: heavy defers to it").isSameAs(light);
+    }
+
+    @Test
     @DisplayName("among deferred tenants the counters decide; a tenant that stops being deferred competes by counter again")
     void countersDecideAmongDeferred() {
         VirtualTokenCounters vtc = VirtualTokenCounters.equalWeights();
         Set<String> deferred = new HashSet<>(Set.of("a", "b"));
-        FlowQueue q = FlowQueue.builder().fairness(vtc).deferredTenants(deferred::contains).build();
+        FlowQueue q = FlowQueue.builder().fairness(vtc).deferredTenants(deferred::contains, t -> !deferred.contains(t))
+                .build();
         for (int i = 0; i < 3; i++) {
             q.add(seqs.seq("a", 100));
             q.add(seqs.seq("b", 300));
@@ -73,7 +94,8 @@ class FlowQueueDeferralTest {
         assertThat(tenantsOf(q)).containsExactly("a", "b", "a", "a", "b", "b");
 
         FlowQueue r = FlowQueue.builder().fairness(VirtualTokenCounters.equalWeights())
-                .deferredTenants(deferred::contains).build();
+                .deferredTenants(deferred::contains, t -> !deferred.contains(t))
+                .build();
         deferred.clear();
         deferred.add("a");
         r.add(seqs.seq("a", 100));
@@ -91,7 +113,7 @@ class FlowQueueDeferralTest {
         VirtualTokenCounters vtc = VirtualTokenCounters.equalWeights();
         Set<String> deferred = new HashSet<>(Set.of("heavy"));
         Set<String> yielding = new HashSet<>(Set.of("light"));
-        FlowQueue q = FlowQueue.builder().fairness(vtc).deferredTenants(deferred::contains)
+        FlowQueue q = FlowQueue.builder().fairness(vtc).deferredTenants(deferred::contains, t -> !deferred.contains(t))
                 .yieldingTenants(yielding::contains, 10_000).build();
         Sequence heavy = seqs.seq("heavy", 10);
         Sequence light = seqs.seq("light", 10);
