@@ -104,6 +104,17 @@ public final class SloComposer implements BatchComposer {
         boolean test(String tenant, long nowNanos);
     }
 
+    /** Who exceeds its share of the demand, for latency isolation. */
+    @FunctionalInterface
+    public interface Shares {
+        boolean exceeds(String tenant, long nowNanos);
+
+        /** Whether any tenant exceeds its share at {@code nowNanos} ({@code false} lets a step skip isolation). */
+        default boolean anyExceeds(long nowNanos) {
+            return true;
+        }
+    }
+
     /** The order in which running partial prefills receive chunks: lower rank first. */
     @FunctionalInterface
     public interface PrefillRank {
@@ -136,7 +147,7 @@ public final class SloComposer implements BatchComposer {
     private final Object2IntHashMap<String> runningByTenant = new Object2IntHashMap<>(0);
     private RunningBatch batch;
     private boolean sharesCounted;
-    private final TenantTest exceeds;
+    private final Shares exceeds;
     private final TenantTest backlogged;
     private long now;
     private long composerStep;
@@ -209,7 +220,7 @@ public final class SloComposer implements BatchComposer {
         }
         // With one step ahead, this step starts when the one on the device ends.
         long ahead = inFlight ? previousStep : 0;
-        isolating = quantum > 0 && protectsSomeone();
+        isolating = quantum > 0 && exceeds.anyExceeds(nowNanos) && protectsSomeone();
         composerStep++;
         numDeferred = 0;
         int decodeTokens = 0;
@@ -484,7 +495,7 @@ public final class SloComposer implements BatchComposer {
 
     /** Whether {@code tenant} exceeds its share of the demand (isolation on), by the test given to the builder. */
     public boolean exceedsShare(String tenant) {
-        return exceeds != null && exceeds.test(tenant, now);
+        return exceeds != null && exceeds.exceeds(tenant, now);
     }
 
     /** Whether isolation is on and {@code tenant} is backlogged: its prefill and seats are held to the quantum. */
@@ -654,7 +665,7 @@ public final class SloComposer implements BatchComposer {
         private double safety = 0.9;
         private int reserveSeats;
         private long quantum;
-        private TenantTest exceeds;
+        private Shares exceeds;
         private TenantTest backlogged;
         private RequestQueue waiting;
         private int maxNumSeqs = Integer.MAX_VALUE;
@@ -748,7 +759,7 @@ public final class SloComposer implements BatchComposer {
          * arrives, and that request's prefill does not share its step with a large batch; a protected tenant that
          * returns after being idle may still meet one long step. {@code quantumNanos = 0}: off.
          */
-        public Builder isolation(long quantumNanos, TenantTest exceeds, TenantTest backlogged) {
+        public Builder isolation(long quantumNanos, Shares exceeds, TenantTest backlogged) {
             if (quantumNanos < 0) {
                 throw new IllegalArgumentException("quantum must not be negative, got " + quantumNanos);
             }

@@ -195,7 +195,7 @@ public final class SchedulingPolicies {
             long quantum = (long) (o.isolationQuantum() * setup.costModel().stepNanos(new StepShape().addDecode(1024)));
             // Tenants within their share go first, then the least served.
             long backlog = o.isolationBacklogNanos();
-            b.isolation(quantum, demand::exceedsShare, (t, now) -> {
+            b.isolation(quantum, demand, (t, now) -> {
                 long since = q.waitingSinceNanos(t);
                 return since != Long.MAX_VALUE && now - since >= backlog;
             })

@@ -1,5 +1,7 @@
 package dev.baton.scheduler.policy;
 
+import dev.baton.scheduler.compose.SloComposer;
+
 import java.util.HashMap;
 import java.util.function.ToDoubleFunction;
 
@@ -15,7 +17,7 @@ import java.util.function.ToDoubleFunction;
  * <p>Engine thread only (arrivals are recorded when the engine moves them into its queue). {@link #exceedsShare} costs a
  * map lookup; who exceeds is recomputed once per distinct {@code now} (O(tenants)).
  */
-public final class TenantDemand {
+public final class TenantDemand implements SloComposer.Shares {
     /**
      * A tenant with less than this fraction of the demand is not counted among the tenants with a demand (so that many
      * tiny tenants do not shrink everyone's share) -- unless a single tenant holds all the rest.
@@ -33,6 +35,7 @@ public final class TenantDemand {
     private double total;
     private long totalAt = Long.MIN_VALUE;
     private long sharesAt = Long.MIN_VALUE;
+    private int exceeding;
 
     /**
      * @param weight       each tenant's weight
@@ -96,6 +99,19 @@ public final class TenantDemand {
         return cell[2] != 0;
     }
 
+    @Override
+    public boolean exceeds(String tenant, long nowNanos) {
+        return exceedsShare(tenant, nowNanos);
+    }
+
+    @Override
+    public boolean anyExceeds(long nowNanos) {
+        if (sharesAt != nowNanos) {
+            reshare(nowNanos);
+        }
+        return exceeding > 0;
+    }
+
     /** Recomputes who exceeds its share at {@code now} (once per distinct time; O(tenants)). */
     private void reshare(long nowNanos) {
         double activeWeight = 0;
@@ -120,11 +136,17 @@ public final class TenantDemand {
             activeWeight += smallWeight;
             activeTenants += smallTenants;
         }
+        int n = 0;
         for (var e : demand.entrySet()) {
             double share = activeWeight <= 0 ? 1 : weight.applyAsDouble(e.getKey()) / activeWeight;
             double f = fraction(e.getKey(), nowNanos);
-            e.getValue()[2] = activeTenants > 1 && f > share + margin * (1 - share) ? 1 : 0;
+            boolean over = activeTenants > 1 && f > share + margin * (1 - share);
+            e.getValue()[2] = over ? 1 : 0;
+            if (over) {
+                n++;
+            }
         }
+        exceeding = n;
         sharesAt = nowNanos;
     }
 
