@@ -126,6 +126,34 @@ public final class StepShape {
         return addSequence(1, context, 0, true);
     }
 
+    /**
+     * Adds {@code count} one-token decodes whose contexts (each at least 1) sum to {@code contextSum} and reach at most
+     * {@code maxContext}: the same shape as {@code count} calls of {@link #addDecode}, in O(1).
+     *
+     * @throws IllegalArgumentException if a context below 1 is implied ({@code contextSum < count}) or the maximum is
+     *                                  below the mean
+     */
+    public StepShape addDecodes(int count, long contextSum, int maxContext) {
+        if (count <= 0) {
+            return this;
+        }
+        if (contextSum < count || (long) maxContext * count < contextSum) {
+            throw new IllegalArgumentException(count + " decodes cannot have contexts summing to " + contextSum
+                    + " with a maximum of " + maxContext + " (each context is between 1 and the maximum)");
+        }
+        numSeqs += count;
+        numTokens += count;
+        maxSequenceLength = Math.max(maxSequenceLength, maxContext + 1);
+        numDecodeSeqs += count;
+        decodeTokens += count;
+        decodeContext += contextSum;
+        maxDecodeContext = Math.max(maxDecodeContext, maxContext);
+        decodeAttentionPairs += (double) contextSum + count; // one query over its context and itself
+        sampledSeqs += count;
+        sampledPositions += count;
+        return this;
+    }
+
     /** Adds {@code n} block moves of a kind. */
     public StepShape addMoves(BlockMoveKind kind, int n) {
         switch (kind) {

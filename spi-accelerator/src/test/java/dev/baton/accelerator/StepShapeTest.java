@@ -73,4 +73,30 @@ class StepShapeTest {
     void sequences_without_new_tokens_are_ignored() {
         assertThat(new StepShape().addSequence(0, 100, 0, true).numSeqs()).isZero();
     }
+
+    @net.jqwik.api.Property(tries = 200)
+    void adding_decodes_in_bulk_is_adding_them_one_by_one(
+            @net.jqwik.api.ForAll java.util.List<@net.jqwik.api.constraints.IntRange(min = 1, max = 100_000) Integer> contexts,
+            @net.jqwik.api.ForAll @net.jqwik.api.constraints.IntRange(min = 0, max = 4000) int prefill) {
+        StepShape one = new StepShape().addSequence(prefill, 10, 0, true);
+        StepShape bulk = new StepShape().set(one);
+        long sum = 0;
+        int max = 0;
+        for (int c : contexts) {
+            one.addDecode(c);
+            sum += c;
+            max = Math.max(max, c);
+        }
+        bulk.addDecodes(contexts.size(), sum, max);
+        assertThat(bulk).usingRecursiveComparison().isEqualTo(one);
+    }
+
+    @Test
+    void bulk_decodes_reject_contexts_that_cannot_exist() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new StepShape().addDecodes(3, 2, 5))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("between 1 and the maximum");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new StepShape().addDecodes(2, 30, 10))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(new StepShape().addDecodes(0, 0, 0).numSeqs()).isZero();
+    }
 }

@@ -161,6 +161,15 @@ public final class SloComposer implements BatchComposer {
     private int[] memberLeft = new int[64];
     private double[] memberTurnover = new double[64];
     private int numMembers;
+    // The members staying after stayingSteps more steps (-1: not computed this step), and the whole batch's seats.
+    private int stayingSteps = -1;
+    private int stayingCount;
+    private long stayingContext;
+    private int stayingMaxContext;
+    private double stayingTurnover;
+    private int batchSeats;
+    private long batchContext;
+    private int batchMaxContext;
     private final StepShape trial = new StepShape();
     private final StepShape reserve = new StepShape();
     private Sequence[] prefills = new Sequence[16];
@@ -205,6 +214,10 @@ public final class SloComposer implements BatchComposer {
         long previousStep = shape.numSeqs() > 0 ? cost.stepNanos(shape) : 0;
         shape.clear();
         numMembers = 0;
+        stayingSteps = -1;
+        batchSeats = 0;
+        batchContext = 0;
+        batchMaxContext = 0;
         numPrefills = 0;
         projectedKv = 0;
         pending = null;
@@ -227,7 +240,9 @@ public final class SloComposer implements BatchComposer {
         for (int i = 0; i < n; i++) {
             Sequence seq = running.get(i);
             projectedKv += lifetimeKv(seq);
-            joinSteady(seq, SarathiComposer.isDecode(seq) ? Math.max(1, seq.length()) : meanDecodeContext(seq));
+            int seatContext = SarathiComposer.isDecode(seq) ? Math.max(1, seq.length()) : meanDecodeContext(seq);
+            joinSteady(seq, seatContext);
+            addSeat(seatContext);
             long tpot = seq.request().slo().tpotNanos();
             tightestTpot = Math.min(tightestTpot, tpot);
             if (SarathiComposer.isDecode(seq) && isolating && exceedsShare(seq.tenant())
@@ -399,31 +414,22 @@ public final class SloComposer implements BatchComposer {
      * within the TPOT target (see the class comment).
      */
     private boolean seatFits(Sequence seq, int computed, int chunk, long tpot) {
+        int context = meanDecodeContext(seq);
         if (throttles(seq.tenant())) {
             // Held to the quantum: the whole batch's decode step with it (and the reserve), no departures counted --
             // every running sequence, also those without a TPOT target (which are not steady-state members).
-            trial.clear();
-            for (int i = 0; i < batch.size(); i++) {
-                Sequence m = batch.get(i);
-                trial.addDecode(SarathiComposer.isDecode(m) ? Math.max(1, m.length()) : meanDecodeContext(m));
-            }
-            int context = meanDecodeContext(seq);
-            for (int i = 0; i <= reserveSeats; i++) {
-                trial.addDecode(context);
-            }
+            trial.clear().addDecodes(batchSeats, batchContext, batchMaxContext);
+            trial.addDecodes(1 + reserveSeats, (long) context * (1 + reserveSeats), context);
             return cost.stepNanos(trial) <= quantum;
         }
         int steps = (seq.length() - computed + chunk - 1) / chunk;
         int extra = 1 + (overShare(seq) ? reserveSeats : 0);
-        trial.clear();
-        double turnover = 0;
-        for (int i = 0; i < numMembers; i++) {
-            if (memberLeft[i] > steps) {
-                trial.addDecode(memberContext[i] + steps);
-                turnover += memberTurnover[i];
-            }
+        if (steps != stayingSteps) {
+            staying(steps);
         }
-        int context = meanDecodeContext(seq);
+        // The members still decoding after `steps` more steps, each then `steps` tokens further on.
+        trial.clear().addDecodes(stayingCount, stayingContext + (long) stayingCount * steps, stayingMaxContext + steps);
+        double turnover = stayingTurnover;
         for (int i = 0; i < extra; i++) {
             trial.addDecode(context);
         }
@@ -443,6 +449,7 @@ public final class SloComposer implements BatchComposer {
             shape.addSequence(tokens, context, drafts, context + tokens >= seq.length());
             projectedKv += lifetimeKv(seq);
             joinSteady(seq, meanDecodeContext(seq));
+            addSeat(meanDecodeContext(seq));
             if (sharesCounted) {
                 // A new member of the batch; the running ones were counted already.
                 runningByTenant.put(seq.tenant(), runningByTenant.getValue(seq.tenant()) + 1);
@@ -599,10 +606,43 @@ public final class SloComposer implements BatchComposer {
             memberLeft = java.util.Arrays.copyOf(memberLeft, m);
             memberTurnover = java.util.Arrays.copyOf(memberTurnover, m);
         }
+        int left = Math.max(0, expectedOutput(seq) - seq.numOutput());
+        double t = turnover(seq);
         memberContext[numMembers] = context;
-        memberLeft[numMembers] = Math.max(0, expectedOutput(seq) - seq.numOutput());
-        memberTurnover[numMembers] = turnover(seq);
+        memberLeft[numMembers] = left;
+        memberTurnover[numMembers] = t;
         numMembers++;
+        if (stayingSteps >= 0 && left > stayingSteps) {
+            addStaying(context, t);
+        }
+    }
+
+    /** Aggregates the members that still decode after {@code steps} more steps (cached until the next step). */
+    private void staying(int steps) {
+        stayingSteps = steps;
+        stayingCount = 0;
+        stayingContext = 0;
+        stayingMaxContext = 0;
+        stayingTurnover = 0;
+        for (int i = 0; i < numMembers; i++) {
+            if (memberLeft[i] > steps) {
+                addStaying(memberContext[i], memberTurnover[i]);
+            }
+        }
+    }
+
+    private void addStaying(int context, double turnover) {
+        stayingCount++;
+        stayingContext += context;
+        stayingMaxContext = Math.max(stayingMaxContext, context);
+        stayingTurnover += turnover;
+    }
+
+    /** Adds a running (or newly admitted) sequence to the whole batch's decode seats, at {@code context}. */
+    private void addSeat(int context) {
+        batchSeats++;
+        batchContext += context;
+        batchMaxContext = Math.max(batchMaxContext, context);
     }
 
     /**
