@@ -38,13 +38,12 @@ class ComposerTest {
     }
 
     /** Wraps a composer and records every step's composition. */
-    static final class Recording implements BatchComposer {
-        final BatchComposer inner;
+    static final class Recording extends ForwardingComposer<BatchComposer> {
         final List<StepRecord> steps = new ArrayList<>();
         StepRecord current;
 
         Recording(BatchComposer inner) {
-            this.inner = inner;
+            super(inner);
         }
 
         @Override
@@ -62,16 +61,6 @@ class ComposerTest {
                 current.limitNanos = slo.stepLimitNanos();
             }
             return budget;
-        }
-
-        @Override
-        public int runningTokens(Sequence seq, int wanted, int budgetLeft) {
-            return inner.runningTokens(seq, wanted, budgetLeft);
-        }
-
-        @Override
-        public int admitTokens(Sequence seq, int computed, int wanted, int budgetLeft) {
-            return inner.admitTokens(seq, computed, wanted, budgetLeft);
         }
 
         @Override

@@ -66,8 +66,7 @@ class SloComposerIsolationTest {
     }
 
     /** The fair policy's own parts, with its composer watched. */
-    static final class Watched implements BatchComposer {
-        final SloComposer inner;
+    static final class Watched extends ForwardingComposer<SloComposer> {
         final FlowQueue queue;
         final CostModel cost;
         final List<StepRecord> steps = new ArrayList<>();
@@ -77,7 +76,7 @@ class SloComposerIsolationTest {
         RunningBatch batch;
 
         Watched(SloComposer inner, FlowQueue queue, CostModel cost) {
-            this.inner = inner;
+            super(inner);
             this.queue = queue;
             this.cost = cost;
         }
@@ -109,11 +108,6 @@ class SloComposerIsolationTest {
             int budget = inner.beginStep(nowNanos, running, defaultBudget);
             current.throttled = inner.throttles(HEAVY);
             return budget;
-        }
-
-        @Override
-        public int runningTokens(Sequence seq, int wanted, int budgetLeft) {
-            return inner.runningTokens(seq, wanted, budgetLeft);
         }
 
         @Override

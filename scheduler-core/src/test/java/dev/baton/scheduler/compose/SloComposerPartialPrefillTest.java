@@ -36,14 +36,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SloComposerPartialPrefillTest {
 
     /** Tokens each request got in each step. */
-    static final class Steps implements BatchComposer {
-        final BatchComposer inner;
+    static final class Steps extends ForwardingComposer<BatchComposer> {
         final List<Map<String, Integer>> steps = new ArrayList<>();
         final List<Integer> budgetLeft = new ArrayList<>();
         int budget;
 
         Steps(BatchComposer inner) {
-            this.inner = inner;
+            super(inner);
         }
 
         @Override
@@ -52,16 +51,6 @@ class SloComposerPartialPrefillTest {
             budget = inner.beginStep(nowNanos, running, defaultBudget);
             budgetLeft.add(budget);
             return budget;
-        }
-
-        @Override
-        public int runningTokens(Sequence seq, int wanted, int budgetLeft) {
-            return inner.runningTokens(seq, wanted, budgetLeft);
-        }
-
-        @Override
-        public int admitTokens(Sequence seq, int computed, int wanted, int budgetLeft) {
-            return inner.admitTokens(seq, computed, wanted, budgetLeft);
         }
 
         @Override

@@ -32,14 +32,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SloComposerSeatShareTest {
 
     /** Asks the composer, after everything it is told about, whether each tenant holds its share, and checks it. */
-    static final class Checked implements BatchComposer {
-        final SloComposer inner;
+    static final class Checked extends ForwardingComposer<SloComposer> {
         RunningBatch batch;
         int checks;
         int holding;
 
         Checked(SloComposer inner) {
-            this.inner = inner;
+            super(inner);
         }
 
         @Override
@@ -48,16 +47,6 @@ class SloComposerSeatShareTest {
             int budget = inner.beginStep(nowNanos, running, defaultBudget);
             check();
             return budget;
-        }
-
-        @Override
-        public int runningTokens(Sequence seq, int wanted, int budgetLeft) {
-            return inner.runningTokens(seq, wanted, budgetLeft);
-        }
-
-        @Override
-        public int admitTokens(Sequence seq, int computed, int wanted, int budgetLeft) {
-            return inner.admitTokens(seq, computed, wanted, budgetLeft);
         }
 
         @Override
