@@ -33,6 +33,24 @@ final class NoOpDevice {
         return plan.numSeqs();
     }
 
+    /** Runs {@code n} steps; returns the sequences in them, for the benchmark to return. */
+    int steps(int n) {
+        int seqs = 0;
+        for (int i = 0; i < n; i++) {
+            seqs += step();
+        }
+        return seqs;
+    }
+
+    /** A prompt of {@code length} random token ids (no two requests share a prefix block). */
+    static int[] randomPrompt(java.util.Random rnd, int length) {
+        int[] prompt = new int[length];
+        for (int k = 0; k < length; k++) {
+            prompt[k] = 1 + rnd.nextInt(100_000);
+        }
+        return prompt;
+    }
+
     /** The plan of the step last run. */
     StepPlan lastPlan() {
         return step.plan();

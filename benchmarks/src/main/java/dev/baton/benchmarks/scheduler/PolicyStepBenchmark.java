@@ -101,10 +101,7 @@ public class PolicyStepBenchmark {
         SamplingParams sampling = SamplingParams.builder().maxTokens(output).ignoreEos(true).build();
         SloTargets slo = SloTargets.of(Duration.ofSeconds(60), Duration.ofSeconds(10));
         for (int i = 0; i < running + waiting; i++) {
-            int[] prompt = new int[PROMPT];
-            for (int k = 0; k < PROMPT; k++) {
-                prompt[k] = 1 + rnd.nextInt(100_000);
-            }
+            int[] prompt = NoOpDevice.randomPrompt(rnd, PROMPT);
             InferenceRequest ir = InferenceRequest.withPrompt(prompt).requestId("r" + i).tenant("t" + (i % 16))
                     .sampling(sampling).slo(slo).build();
             scheduler.add(new Request("r" + i, ir, 0, i + 1, i, 0, Long.MAX_VALUE, Long.MAX_VALUE,
@@ -131,11 +128,7 @@ public class PolicyStepBenchmark {
     @Benchmark
     @OperationsPerInvocation(STEPS)
     public int step() {
-        int seqs = 0;
-        for (int i = 0; i < STEPS; i++) {
-            seqs += device.step();
-        }
-        return seqs;
+        return device.steps(STEPS);
     }
 
 }

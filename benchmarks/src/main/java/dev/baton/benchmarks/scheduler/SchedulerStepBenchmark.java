@@ -79,10 +79,7 @@ public class SchedulerStepBenchmark {
         SamplingParams decodeForever = SamplingParams.builder().maxTokens(1 << 14).ignoreEos(true).build();
         long seq = 0;
         for (int i = 0; i < running + WAITING; i++) {
-            int[] prompt = new int[PROMPT];
-            for (int k = 0; k < PROMPT; k++) {
-                prompt[k] = 1 + rnd.nextInt(100_000);
-            }
+            int[] prompt = NoOpDevice.randomPrompt(rnd, PROMPT);
             InferenceRequest ir = InferenceRequest.withPrompt(prompt).requestId("r" + i).sampling(decodeForever)
                     .build();
             scheduler.add(new Request("r" + i, ir, 0, ++seq, i, 0, Long.MAX_VALUE, Long.MAX_VALUE,
@@ -100,11 +97,7 @@ public class SchedulerStepBenchmark {
     @Benchmark
     @OperationsPerInvocation(STEPS)
     public int step() {
-        int seqs = 0;
-        for (int i = 0; i < STEPS; i++) {
-            seqs += device.step();
-        }
-        return seqs;
+        return device.steps(STEPS);
     }
 
 

@@ -448,8 +448,9 @@ public final class SloComposer implements BatchComposer {
         if (seq == pending) {
             shape.addSequence(tokens, context, drafts, context + tokens >= seq.length());
             projectedKv += lifetimeKv(seq);
-            joinSteady(seq, meanDecodeContext(seq));
-            addSeat(meanDecodeContext(seq));
+            int seatContext = meanDecodeContext(seq);
+            joinSteady(seq, seatContext);
+            addSeat(seatContext);
             if (sharesCounted) {
                 // A new member of the batch; the running ones were counted already.
                 runningByTenant.put(seq.tenant(), runningByTenant.getValue(seq.tenant()) + 1);

@@ -63,7 +63,7 @@ public final class TenantDemand implements SloComposer.Shares {
         double work = inputWeight * promptTokens + outputWeight * outputTokens;
         double[] cell = demand.get(tenant);
         if (cell == null) {
-            cell = new double[] {0, nowNanos, 0}; // {demand, at, exceeds its share}
+            cell = new double[] {0, nowNanos, 0, 0}; // {demand, at, exceeds its share, fraction at the last reshare}
             demand.put(tenant, cell);
         }
         cell[0] = decayed(cell, nowNanos) + work;
@@ -118,9 +118,12 @@ public final class TenantDemand implements SloComposer.Shares {
         int activeTenants = 0;
         double smallWeight = 0;
         int smallTenants = 0;
+        double all = total <= 0 ? 0 : total * keep(nowNanos - totalAt);
         for (var it = demand.entrySet().iterator(); it.hasNext(); ) {
             var e = it.next();
-            double g = fraction(e.getKey(), nowNanos);
+            double[] cell = e.getValue();
+            double g = all <= 0 ? 0 : Math.min(1, decayed(cell, nowNanos) / all);
+            cell[3] = g;
             if (g >= ACTIVE_FRACTION) {
                 activeWeight += weight.applyAsDouble(e.getKey());
                 activeTenants++;
@@ -139,8 +142,7 @@ public final class TenantDemand implements SloComposer.Shares {
         int n = 0;
         for (var e : demand.entrySet()) {
             double share = activeWeight <= 0 ? 1 : weight.applyAsDouble(e.getKey()) / activeWeight;
-            double f = fraction(e.getKey(), nowNanos);
-            boolean over = activeTenants > 1 && f > share + margin * (1 - share);
+            boolean over = activeTenants > 1 && e.getValue()[3] > share + margin * (1 - share);
             e.getValue()[2] = over ? 1 : 0;
             if (over) {
                 n++;
