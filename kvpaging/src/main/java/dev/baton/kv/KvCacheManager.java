@@ -118,7 +118,8 @@ public interface KvCacheManager {
     /**
      * Forks {@code child} from {@code parent} (parallel sampling, beam-style branching): the child shares every block of
      * the parent, full or partial, by reference; a shared partial block is copied when either side next writes to it.
-     * The child must hold no blocks.
+     * The child must hold no blocks. A child forked from a sequence whose blocks are still arriving (swap-in moves not
+     * yet run) shares that step's fate: if the step fails, the caller recomputes the child as well as the parent.
      */
     void fork(KvSequence parent, KvSequence child);
 

@@ -233,6 +233,9 @@ final class KvModel {
         m.fork(p.seq, c.seq);
         c.computed = p.computed;
         live.add(c);
+        if (movedInStep.contains(p)) {
+            movedInStep.add(c); // it shares blocks whose content the pending step's swap-ins bring
+        }
     }
 
     void swapOut(int index) {
