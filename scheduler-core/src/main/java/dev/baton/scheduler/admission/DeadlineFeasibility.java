@@ -191,10 +191,7 @@ public final class DeadlineFeasibility implements AdmissionPolicy {
         int running = Math.min(ctx.running(), maxSeqs);
         int avgContext = running == 0 ? 1 : (int) Math.max(1, Math.min(Integer.MAX_VALUE / 2,
                 ctx.kvUsage() * ctx.usableKvBlocks() * ctx.blockSize() / running));
-        StepShape decodes = new StepShape();
-        for (int i = 0; i < running; i++) {
-            decodes.addDecode(avgContext);
-        }
+        StepShape decodes = new StepShape().addDecodes(running, (long) running * avgContext, avgContext);
         long stepLimit = tpot == Long.MAX_VALUE ? Long.MAX_VALUE : tpot;
         int chunk = largestChunk(cost, decodes, Math.max(1, stepTokens - running), stepLimit);
         StepShape trial = new StepShape();
@@ -210,7 +207,7 @@ public final class DeadlineFeasibility implements AdmissionPolicy {
             double meanPrompt = updateMean(meanPromptBits, r.promptLength());
             double meanOutput = updateMean(meanOutputBits, expected);
             long base = running == 0 ? 0 : cost.stepNanos(decodes);
-            long prefillAlone = cost.stepNanos(trial.set(decodes).addSequence(chunk, 0, 0, true)) - base;
+            long prefillAlone = stepNanos - base;
             double perToken = Math.max(1, (double) prefillAlone / chunk);
             double k = seatNanos(cost, running, avgContext) / perToken;
             double excess = (r.promptLength() - meanPrompt) + k * (expected - meanOutput);
@@ -227,14 +224,9 @@ public final class DeadlineFeasibility implements AdmissionPolicy {
     private static double seatNanos(CostModel cost, int running, int context) {
         int hi = Math.max(2, running);
         int lo = hi / 2;
-        StepShape s = new StepShape();
-        for (int i = 0; i < lo; i++) {
-            s.addDecode(context);
-        }
+        StepShape s = new StepShape().addDecodes(lo, (long) lo * context, context);
         long atLo = cost.stepNanos(s);
-        for (int i = lo; i < hi; i++) {
-            s.addDecode(context);
-        }
+        s.addDecodes(hi - lo, (long) (hi - lo) * context, context);
         return Math.max(0, (double) (cost.stepNanos(s) - atLo) / (hi - lo));
     }
 

@@ -430,9 +430,7 @@ public final class SloComposer implements BatchComposer {
         // The members still decoding after `steps` more steps, each then `steps` tokens further on.
         trial.clear().addDecodes(stayingCount, stayingContext + (long) stayingCount * steps, stayingMaxContext + steps);
         double turnover = stayingTurnover;
-        for (int i = 0; i < extra; i++) {
-            trial.addDecode(context);
-        }
+        trial.addDecodes(extra, (long) extra * context, context);
         if (cost.stepNanos(trial) <= decodeShare * tpot) {
             return true;
         }
