@@ -64,6 +64,11 @@ public final class PlanDriver {
 
     private static final int MAX_HOST_BLOCKS_USED = 4096;
     private static final int MAX_STEPS = 100_000;
+    /**
+     * Random recompute preemptions per sequence: a small token budget with a high preemption rate would otherwise
+     * restart a long prompt faster than it is computed, and the schedule would never finish.
+     */
+    private static final int MAX_RECOMPUTES = 3;
 
     private enum State { PENDING, RUNNING, SWAPPED, DONE }
 
@@ -75,6 +80,7 @@ public final class PlanDriver {
         int known;
         int generated;
         int computed;
+        int recomputes;
         int slot = -1;
         int[] blocks = new int[8];
         int numBlocks;
@@ -231,9 +237,10 @@ public final class PlanDriver {
                         s.state = State.SWAPPED;
                         s.sampledLastStep = false;
                         swaps++;
-                    } else {
+                    } else if (s.recomputes < MAX_RECOMPUTES) {
                         releaseAll(s);
                         s.computed = 0;
+                        s.recomputes++;
                         recomputes++;
                     }
                 }

@@ -11,7 +11,7 @@ package dev.baton.accelerator.conformance;
  * @param placeholderRate how often a just-sampled input token is sent as {@code PLACEHOLDER_TOKEN} (one-step-ahead
  *                        scheduling)
  * @param preemptRate     per running sequence and step, the chance of preemption (by swap to host or by recompute,
- *                        half each)
+ *                        half each; at most 3 recomputes per sequence, so that every schedule finishes)
  * @param cancelRate      per running sequence and step, the chance that it is cancelled
  * @param seed            seeds every choice the driver makes (block ids, events, drafts)
  */
