@@ -24,9 +24,7 @@ class NoisyNeighbourTest {
 
     private static PolicyReport replay(String policy, List<Tenant> tenants) {
         Workload w = Workloads.builtIn("multi-tenant", new WorkloadOptions(1, TEN_MINUTES, 0, 1, tenants));
-        ReplayConfig c = new ReplayConfig(ReplayConfig.DEFAULT_DEVICE, EngineKnobs.parse(""), ReplayConfig.DEFAULT_SLO,
-                null, 0, Long.MAX_VALUE);
-        return PolicyReport.of(Replay.run(w, ReplayPolicies.named(policy), c, Progress.NONE));
+        return PolicyReport.of(Replay.run(w, ReplayPolicies.named(policy), ReplayTest.config(""), Progress.NONE));
     }
 
     private static double ttftP99(PolicyReport r, String tenant) {
