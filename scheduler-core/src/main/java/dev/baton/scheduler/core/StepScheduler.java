@@ -209,6 +209,11 @@ public final class StepScheduler implements RunningBatch {
             boolean self = false;
             while (!kv.allocateSlots(seq.kv(), seq.numComputed(), n, lookahead(seq, n))) {
                 int v = victims.selectVictim(this, seq);
+                if (running[v] == seq && releaseParkedForks()) {
+                    // Nothing else runs, but waiting forks hold blocks: they give them up (and recompute, mostly
+                    // from the prefix cache) rather than the running sequence preempting itself for good.
+                    continue;
+                }
                 Sequence victim = running[v];
                 budget += undoDecision(victim);
                 preempt(victim, out);

@@ -278,9 +278,9 @@ class StepSchedulerTest {
             + "the head cannot start (found by BatchInvarianceProperties)")
     void parkedForkDoesNotDeadlockTheQueue() {
         // 5 usable blocks of 16, all taken by Y (2) and A (3, n = 2) in step 0. A's first token forks A#1, which
-        // shares A's 3 blocks; A needs a copy of its shared partial block, finds none free and preempts itself, so A#1
-        // stays parked behind A. Y then needs a third block and preempts itself: nothing runs, Y heads the queue and
-        // needs 3 blocks, and only 2 are free, because A#1 holds the other 3.
+        // shares A's 3 blocks and waits in the queue with them. Every block is taken, and A#1's hold them while nothing
+        // of its own runs: whoever runs short must get them back (once A preempted itself here and Y then found too
+        // few blocks with nothing running; now a sequence that would preempt itself takes them from A#1 first).
         SchedulerHarness h = SchedulerHarness.fcfs(b -> { }, 6, 16, true);
         h.add("Y", prompt(30, 1), SamplingParams.greedy(40));
         h.add(InferenceRequest.withPrompt(prompt(40, 2)).requestId("A").parallelSamples(2)
@@ -293,7 +293,7 @@ class StepSchedulerTest {
             assertThat(a.sample(i).finishReason()).isEqualTo(FinishReason.LENGTH);
             assertThat(a.sample(i).outputTokens()).containsExactly(9, 9, 9, 9, 9);
         }
-        assertThat(h.scheduler.totalPreemptions()).as("the scenario preempts").isGreaterThanOrEqualTo(2);
+        assertThat(h.scheduler.totalPreemptions()).as("the scenario runs short of blocks").isPositive();
         assertThat(h.kv.numFreeBlocks()).isEqualTo(5);
     }
 

@@ -187,6 +187,24 @@ class BatchInvarianceProperties {
 
     // ================================================================== properties
 
+    /**
+     * Found by the one-step-ahead property: a forked sample waits holding its share of the prompt's blocks while its
+     * parent was preempted, and the one running sequence needs a block. It must take them back from the waiting fork,
+     * not preempt itself again and again.
+     */
+    @net.jqwik.api.Example
+    void aRunningSequenceTakesBlocksBackFromAWaitingForkRatherThanPreemptingItself() {
+        Scenario sc = new Scenario(4, 16, 6, 3, true, PreemptionMode.RECOMPUTE, 1, 0, List.of(
+                new RequestSpec(2, new int[12], 28, true, true, 1, null, 0, -1),
+                new RequestSpec(1, new int[] {0}, 4, true, true, 2, null, 1, -1),
+                new RequestSpec(0, new int[] {0, 0, 17, 11, 40, 47, 4, 20, 74, 8, 4, 68, 1, 3, 27, 27, 29, 12, 13, 68,
+                        26, 48, 2, 32}, 2, true, true, 1, null, 0, -1)));
+        Run run = new Run(sc, true);
+        run.execute();
+        run.checkTokens();
+        run.checkAllBlocksFree();
+    }
+
     @Property(tries = 300)
     void everyRequestGeneratesItsSoloReferenceTokens(@ForAll("scenarios") Scenario sc) {
         checkAgainstReference(sc, false);
@@ -365,7 +383,26 @@ class BatchInvarianceProperties {
                 device.close();
             }
             throw new AssertionError("no quiescence after " + MAX_STEPS + " steps: running "
-                    + core.scheduler().numRunning() + ", waiting " + core.scheduler().numWaiting());
+                    + core.scheduler().numRunning() + ", waiting " + core.scheduler().numWaiting() + stateOf());
+        }
+
+        /** Every running and waiting sequence with its KV, for a run that did not finish. */
+        private String stateOf() {
+            StringBuilder b = new StringBuilder();
+            var sch = core.scheduler();
+            for (int i = 0; i < sch.size(); i++) {
+                b.append("\n  running ").append(describe(sch.get(i)));
+            }
+            for (var q : sch.waitingQueue()) {
+                b.append("\n  waiting ").append(describe(q));
+            }
+            return b.append("\n  free blocks ").append(sch.kv().numFreeBlocks()).append(" of ")
+                    .append(sc.deviceBlocks()).append(", preemptions ").append(sch.totalPreemptions()).toString();
+        }
+
+        private static String describe(dev.baton.scheduler.core.Sequence q) {
+            return q.request().id() + "/" + q.sampleIndex() + " " + q.status() + " computed " + q.numComputed()
+                    + " of " + q.length() + " (prompt " + q.promptLength() + ") " + q.kv();
         }
 
         private void submit(RequestSpec spec) {
