@@ -303,11 +303,12 @@ class BatchInvarianceProperties {
 
     /**
      * Each mechanism the properties claim to cover must really happen in a fair share of the tries. The floors sit
-     * about four standard deviations below the rates observed over 300 tries (recompute ~31%, swap ~15%, shared
+     * about four standard deviations below the rates observed over 300 tries (recompute ~27%, swap ~15%, shared
      * prefix hits ~45%, forks ~60%, cancellations ~77%, chunked prefill ~78%, batching ~90%, sampled ~70%).
      */
     private static void coverage() {
-        floor("preempted by recompute", 20);
+        // Lower since a sequence short of blocks takes them back from waiting forks before preempting itself.
+        floor("preempted by recompute", 15);
         floor("preempted by swap", 8);
         floor("system-prompt prefix hit", 30);
         floor("copy-on-write fork", 40);
